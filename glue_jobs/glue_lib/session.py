@@ -1,0 +1,42 @@
+"""SparkSession set-up, kept at the edge so transformations stay pure."""
+
+from __future__ import annotations
+
+import logging
+
+from pyspark.sql import SparkSession
+
+# Settings the results depend on; set here so Glue and local Spark agree.
+CORRECTNESS_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.parquet.compression.codec": "snappy",
+    "spark.sql.sources.partitionOverwriteMode": "dynamic",
+}
+
+
+def build_spark(app_name: str, extra_conf: dict[str, str] | None = None) -> SparkSession:
+    """Get (or create) the session; on Glue one already exists and is reused.
+
+    ``extra_conf`` is for tuning only (tests, local runs); it cannot override the
+    correctness settings.
+    """
+    builder = SparkSession.builder.appName(app_name)
+    for key, value in {**(extra_conf or {}), **CORRECTNESS_CONF}.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    for key, value in CORRECTNESS_CONF.items():
+        spark.conf.set(key, value)
+    spark.sparkContext.setLogLevel("WARN")
+    return spark
+
+
+def job_logger(name: str) -> logging.Logger:
+    """A logger whose lines say what the job did (Glue ships stdout to CloudWatch)."""
+    logger = logging.getLogger(name)
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(name)s] %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    return logger

@@ -1,0 +1,77 @@
+"""The one place configuration comes from.
+
+Each setting is looked up, in order, in the environment (``PIPELINE_<NAME>``), then in
+an Airflow Variable (``pipeline_<name>``, only when Airflow is importable and has one),
+then falls back to a local default. Nothing else in the code base names a bucket, path
+or account.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TARGETS = ("local", "aws")
+
+
+class ConfigError(ValueError):
+    """A setting has a value the pipeline cannot use."""
+
+
+def _airflow_variable(name: str) -> str | None:
+    """Read ``pipeline_<name>`` from Airflow Variables when running inside Airflow."""
+    if os.environ.get("PIPELINE_SKIP_AIRFLOW_VARIABLES") == "1":
+        return None
+    try:
+        from airflow.sdk import Variable
+    except Exception:
+        return None
+    try:
+        return Variable.get(f"pipeline_{name}", default=None)
+    except Exception:
+        return None
+
+
+def setting(name: str, default: str) -> str:
+    """One setting: environment, then Airflow Variable, then ``default``."""
+    value = os.environ.get(f"PIPELINE_{name.upper()}")
+    if value is None:
+        value = _airflow_variable(name)
+    return default if value in (None, "") else value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration for one process."""
+
+    target: str = "local"
+    lake_root: str = str(REPO_ROOT / "lake")
+    # local target
+    spark_master: str = "local[*]"
+    spark_driver_memory: str = "2g"
+    spark_shuffle_partitions: str = "8"
+    sensor_timeout_seconds: str = "3600"
+    sensor_poke_seconds: str = "60"
+    # both targets: catalog names
+    glue_database: str = "lake"
+    # aws target (names come from Terraform outputs, see infra/terraform/outputs.tf)
+    aws_conn_id: str = "aws_default"
+    aws_region: str = "eu-west-1"
+    lambda_function: str = "glue-pipeline-trigger"
+    glue_job_prefix: str = "glue-pipeline"
+    glue_crawler_prefix: str = "glue-pipeline"
+    athena_workgroup: str = "glue-pipeline"
+    glue_scripts_uri: str = ""
+
+    @classmethod
+    def load(cls) -> Settings:
+        """Resolve every field through :func:`setting`."""
+        values = {f.name: setting(f.name, f.default) for f in fields(cls)}
+        settings = cls(**values)
+        if settings.target not in TARGETS:
+            raise ConfigError(
+                f"PIPELINE_TARGET must be one of {', '.join(TARGETS)}, got {settings.target!r}"
+            )
+        return settings
