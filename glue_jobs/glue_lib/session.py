@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
+from pathlib import Path
 
 from pyspark.sql import SparkSession
 
 # Settings the results depend on; set here so Glue and local Spark agree.
 CORRECTNESS_CONF = {
     "spark.sql.session.timeZone": "UTC",
+    "spark.sql.ansi.enabled": "false",
+    "spark.sql.legacy.timeParserPolicy": "CORRECTED",
     "spark.sql.parquet.compression.codec": "snappy",
     "spark.sql.sources.partitionOverwriteMode": "dynamic",
 }
@@ -27,7 +32,25 @@ def build_spark(app_name: str, extra_conf: dict[str, str] | None = None) -> Spar
     for key, value in CORRECTNESS_CONF.items():
         spark.conf.set(key, value)
     spark.sparkContext.setLogLevel("WARN")
+    ship_glue_lib(spark)
     return spark
+
+
+def ship_glue_lib(spark: SparkSession) -> None:
+    """Make ``glue_lib`` importable in Python workers when it runs from a source folder.
+
+    On Glue it arrives as the ``--extra-py-files`` zip and is already everywhere; a plain
+    local ``spark-submit glue_jobs/<job>.py`` has it only on the driver, so zip and add it.
+    """
+    package_dir = Path(__file__).resolve().parent
+    if not package_dir.is_dir() or spark.conf.get("spark.glue_lib.shipped", "false") == "true":
+        return
+    staging = Path(tempfile.mkdtemp(prefix="glue_lib_"))
+    archive = shutil.make_archive(
+        str(staging / "glue_lib"), "zip", root_dir=package_dir.parent, base_dir=package_dir.name
+    )
+    spark.sparkContext.addPyFile(archive)
+    spark.conf.set("spark.glue_lib.shipped", "true")
 
 
 def job_logger(name: str) -> logging.Logger:
