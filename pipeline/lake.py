@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import os
 import posixpath
 from dataclasses import dataclass
 from datetime import date
@@ -37,7 +38,10 @@ class Lake:
     root: str
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "root", self.root.rstrip("/") or "/")
+        root = str(self.root)
+        if "://" not in root:
+            root = os.path.abspath(os.path.expanduser(root))
+        object.__setattr__(self, "root", root.rstrip("/") or "/")
 
     @cached_property
     def fs(self) -> AbstractFileSystem:

@@ -1,0 +1,157 @@
+"""The run record: ``_runs/<dataset>/<date>/run.json``, and the reconciliation check.
+
+Merges the manifest (file verdicts), the job's per-file counts, validation, summaries
+and step timings. A run whose counts do not reconcile is recorded as failed:
+per file and in total ``rows_read = rows_valid + rows_rejected + rows_duplicate``, and
+the rows actually stored equal ``rows_valid`` (processed) and ``rows_rejected``
+(quarantine).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+
+import pyarrow.dataset as ds
+
+from ..lake import Lake
+from .timing import STEPS, read_steps
+
+log = logging.getLogger(__name__)
+COUNT_FIELDS = ("rows_read", "rows_valid", "rows_rejected", "rows_duplicate")
+SUCCESS, FAILED, SKIPPED = "success", "failed", "skipped"
+
+
+def _read_json(lake: Lake, uri: str) -> dict | None:
+    if not lake.fs.exists(uri):
+        return None
+    with lake.fs.open(uri) as stream:
+        return json.load(stream)
+
+
+def stored_rows(lake: Lake, uri: str) -> int:
+    """Rows in a Parquet folder, from the footers (0 when the folder is absent)."""
+    if not lake.fs.exists(uri):
+        return 0
+    dataset = ds.dataset(uri, format="parquet", filesystem=lake.fs, exclude_invalid_files=True)
+    return dataset.count_rows()
+
+
+def file_entries(manifest: dict | None, job_counts: dict | None) -> list[dict]:
+    """One entry per manifest file: verdict and checksum, merged with the job's counts."""
+    counts = {f["key"]: f for f in (job_counts or {}).get("files", [])}
+    entries = []
+    for item in (manifest or {}).get("files", []):
+        found = counts.get(item["key"], {})
+        entry = {"key": item["key"], **{f: int(found.get(f, 0)) for f in COUNT_FIELDS}}
+        entry["rejections_by_reason"] = found.get("rejections_by_reason", {})
+        if item["status"] != "accepted":
+            entry["reason"] = item["status"]
+        if found.get("reason"):
+            entry["reason"] = found["reason"]
+        for extra in ("detail", "duplicate_of"):
+            if item.get(extra) or found.get(extra):
+                entry[extra] = item.get(extra) or found.get(extra)
+        entry.update(sha256=item["sha256"], size=item["size"], modified=item["modified"])
+        entries.append(entry)
+    return entries
+
+
+def reconciliation_problems(record: dict, processed_rows: int, quarantined_rows: int) -> list[str]:
+    """Every way the record's counts fail to add up (empty when they reconcile)."""
+    problems = []
+    for entry in record["files"]:
+        parts = entry["rows_valid"] + entry["rows_rejected"] + entry["rows_duplicate"]
+        if entry["rows_read"] != parts:
+            problems.append(f"{entry['key']}: rows_read {entry['rows_read']} != {parts}")
+    totals = record["totals"]
+    if (
+        totals["rows_read"]
+        != totals["rows_valid"] + totals["rows_rejected"] + totals["rows_duplicate"]
+    ):
+        problems.append("totals do not add up")
+    if processed_rows != totals["rows_valid"]:
+        problems.append(
+            f"processed table holds {processed_rows} rows, expected {totals['rows_valid']}"
+        )
+    if quarantined_rows != totals["rows_rejected"]:
+        problems.append(
+            f"quarantine holds {quarantined_rows} rows, expected {totals['rows_rejected']}"
+        )
+    if sum(record["rejections_by_reason"].values()) != totals["rows_rejected"]:
+        problems.append("rejections_by_reason does not sum to rows_rejected")
+    return problems
+
+
+def build_run_record(lake: Lake, dataset: str, tables: tuple[str, ...], run_date: str) -> dict:
+    """Assemble the run record from what the steps left in the run's folder."""
+    steps = read_steps(lake, dataset, run_date)
+    manifest = _read_json(lake, lake.run_file(dataset, run_date, "manifest.json"))
+    job_counts = _read_json(lake, lake.run_file(dataset, run_date, "job_counts.json"))
+    files = file_entries(manifest, job_counts)
+    totals = {f: sum(e[f] for e in files) for f in COUNT_FIELDS}
+    totals.update(
+        files=len(files),
+        files_rejected=sum(e.get("reason") == "bad_file" for e in files),
+        files_duplicate=sum(e.get("reason") == "duplicate_file" for e in files),
+    )
+    by_reason: dict[str, int] = {}
+    for entry in files:
+        for reason, rows in entry["rejections_by_reason"].items():
+            by_reason[reason] = by_reason.get(reason, 0) + rows
+    failed = [s for s in STEPS if steps.get(s, {}).get("status") == FAILED]
+    skipped = "glue_job" not in steps  # the sensor found nothing (or timed out)
+    status = FAILED if failed else SKIPPED if skipped else SUCCESS
+    record = {
+        "dataset": dataset,
+        "logical_date": run_date,
+        "status": status,
+        "files": files,
+        "totals": totals,
+        "rejections_by_reason": dict(sorted(by_reason.items())),
+        "timings": {s: steps[s]["seconds"] for s in STEPS if s in steps},
+        "steps": steps,
+        "written_at": datetime.now(tz=UTC).isoformat(timespec="seconds"),
+    }
+    validation = _read_json(lake, lake.run_file(dataset, run_date, "validation.json"))
+    if validation:
+        record["validation"] = {
+            k: validation.get(k) for k in ("success", "statistics", "data_docs")
+        }
+    summaries = _read_json(lake, lake.run_file(dataset, run_date, "summaries.json"))
+    if summaries:
+        record["summaries"] = summaries
+    if failed:
+        record["error"] = "; ".join(f"{s}: {steps[s].get('error', 'failed')}" for s in failed)
+    elif status == SUCCESS:
+        processed = sum(stored_rows(lake, lake.processed_partition(t, run_date)) for t in tables)
+        quarantined = stored_rows(lake, f"{lake.quarantine_rows(dataset)}/run_date={run_date}")
+        problems = reconciliation_problems(record, processed, quarantined)
+        if problems:
+            record.update(status=FAILED, error="counts do not reconcile: " + "; ".join(problems))
+    return record
+
+
+def write_run_record(lake: Lake, record: dict) -> str:
+    """Write ``run.json`` (replacing an earlier attempt's) and return its uri."""
+    uri = lake.run_file(record["dataset"], record["logical_date"], "run.json")
+    lake.fs.makedirs(uri.rsplit("/", 1)[0], exist_ok=True)
+    tmp = uri + ".tmp"
+    with lake.fs.open(tmp, "w") as stream:
+        json.dump(record, stream, indent=2)
+    lake.fs.mv(tmp, uri)
+    totals = record["totals"]
+    log.info(
+        "run %s %s: %s; files=%d read=%d valid=%d rejected=%d duplicate=%d -> %s",
+        record["dataset"],
+        record["logical_date"],
+        record["status"],
+        totals["files"],
+        totals["rows_read"],
+        totals["rows_valid"],
+        totals["rows_rejected"],
+        totals["rows_duplicate"],
+        uri,
+    )
+    return uri
