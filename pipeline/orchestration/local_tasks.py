@@ -1,0 +1,98 @@
+"""Airflow tasks of the ``local`` target: each step id runs its local step for real."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from airflow.sdk import BaseSensorOperator, PokeReturnValue, TriggerRule, task
+from airflow.sdk.exceptions import AirflowSkipException
+
+from ..config import Settings
+from ..steps.timing import StepSkipped
+from . import local_steps
+from .context import run_date_of
+
+DOCS = {
+    "sense_new_files": "Finds the raw files that landed on the run's logical date and no "
+    "earlier run processed. Skips the run (nothing to do) when the day is over and none came.",
+    "trigger_lambda": "Invokes the trigger Lambda handler with an S3-shaped event: preflight, "
+    "whole-file quarantine (`bad_file`), duplicate files, and the run's manifest.",
+    "glue_job": "Runs the dataset's Glue PySpark job (spark-submit on local Spark): clean, "
+    "quarantine bad rows, dedupe, write processed Parquet and per-file counts.",
+    "validate": "Runs the Great Expectations suite on the processed partition (a Glue job) and "
+    "writes Data Docs into the lake. A failing suite fails the run.",
+    "crawl": "Registers the processed table and its partitions in the catalog.",
+    "athena_summaries": "Runs the summary SQL files (Athena/Trino dialect; DuckDB locally) and "
+    "writes each result to `enriched/<dataset>/<summary>/`.",
+    "run_record": "Writes `_runs/<dataset>/<date>/run.json` and fails the run if counts do not "
+    "reconcile or any step failed.",
+}
+
+
+def _run(step, dataset: str, context: dict):
+    try:
+        return step(dataset, run_date_of(context))
+    except StepSkipped as exc:
+        raise AirflowSkipException(str(exc)) from None
+
+
+class NewFilesSensor(BaseSensorOperator):
+    """Pokes for the run date's new raw files; skips when the day is over and none came."""
+
+    def __init__(self, dataset: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.dataset = dataset
+
+    def poke(self, context) -> PokeReturnValue:
+        files = _run(local_steps.sense_new_files, self.dataset, context)
+        return PokeReturnValue(is_done=files is not None, xcom_value=files)
+
+
+def sense_new_files(dataset: str, settings: Settings):
+    return NewFilesSensor(
+        dataset=dataset,
+        task_id="sense_new_files",
+        poke_interval=int(settings.sensor_poke_seconds),
+        timeout=int(settings.sensor_timeout_seconds),
+        mode="reschedule",
+        soft_fail=True,
+        doc_md=DOCS["sense_new_files"],
+    )
+
+
+def trigger_lambda(dataset: str, settings: Settings):
+    @task(
+        task_id="trigger_lambda",
+        doc_md=DOCS["trigger_lambda"],
+        execution_timeout=timedelta(minutes=15),
+    )
+    def trigger(**context) -> dict:
+        files = context["ti"].xcom_pull(task_ids="sense_new_files") or []
+        return local_steps.trigger_lambda(dataset, run_date_of(context), files)
+
+    return trigger()
+
+
+def _simple(step_id: str, step, timeout: timedelta, trigger_rule: str = TriggerRule.ALL_SUCCESS):
+    def build(dataset: str, settings: Settings):
+        @task(
+            task_id=step_id,
+            doc_md=DOCS[step_id],
+            execution_timeout=timeout,
+            trigger_rule=trigger_rule,
+        )
+        def run(**context):
+            return _run(step, dataset, context)
+
+        return run()
+
+    return build
+
+
+glue_job = _simple("glue_job", local_steps.glue_job, timedelta(hours=2))
+validate = _simple("validate", local_steps.validate, timedelta(minutes=30))
+crawl = _simple("crawl", local_steps.crawl, timedelta(minutes=15))
+athena_summaries = _simple("athena_summaries", local_steps.athena_summaries, timedelta(minutes=30))
+run_record = _simple(
+    "run_record", local_steps.write_run_record, timedelta(minutes=5), TriggerRule.ALL_DONE
+)
