@@ -44,7 +44,12 @@ locals {
       },
       {
         # S3 event notifications into the KMS-encrypted SQS queue; EventBridge rules and
-        # CloudWatch alarms publishing to the KMS-encrypted SNS topic.
+        # CloudWatch alarms publishing to the KMS-encrypted SNS topic. These services only use
+        # the key when delivering into this account's queue/topic, and which bucket, rules and
+        # alarms may deliver is restricted by the queue and topic policies (aws:SourceArn /
+        # aws:SourceAccount there). No context-key condition here: AWS documents these key
+        # statements without one, and a condition the service does not send would make
+        # deliveries fail silently.
         Sid    = "AllowAwsServicesToWriteToEncryptedQueuesAndTopics"
         Effect = "Allow"
         Principal = {
@@ -56,9 +61,6 @@ locals {
         }
         Action   = ["kms:GenerateDataKey*", "kms:Decrypt"]
         Resource = "*"
-        Condition = {
-          StringEquals = { "aws:SourceAccount" = var.account_id }
-        }
       },
     ]
   }
