@@ -17,7 +17,7 @@ import io
 import re
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal, localcontext
@@ -33,15 +33,39 @@ STATUSES = frozenset({"pending", "shipped", "delivered", "cancelled", "returned"
 STATUS_ALIASES = {"canceled": "cancelled"}
 NON_REVENUE_STATUSES = frozenset({"cancelled", "returned"})
 UNKNOWN_COUNTRY = "UNKNOWN"
-COUNTRY_ALIASES = {
+COUNTRY_ALIASES = {  # common names people type that pycountry does not know
     "usa": "US",
-    "us": "US",
+    "u.s.": "US",
+    "u.s.a.": "US",
     "united states": "US",
     "united states of america": "US",
+    "america": "US",
     "uk": "GB",
+    "u.k.": "GB",
     "britain": "GB",
     "great britain": "GB",
     "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "russia": "RU",
+    "south korea": "KR",
+    "korea": "KR",
+    "north korea": "KP",
+    "vietnam": "VN",
+    "iran": "IR",
+    "syria": "SY",
+    "bolivia": "BO",
+    "venezuela": "VE",
+    "tanzania": "TZ",
+    "laos": "LA",
+    "moldova": "MD",
+    "czechia": "CZ",
+    "czech republic": "CZ",
+    "holland": "NL",
+    "the netherlands": "NL",
+    "uae": "AE",
+    "ivory coast": "CI",
+    "taiwan": "TW",
 }
 MAX_QUANTITY = 2_147_483_647
 MAX_PRICE = Decimal("9999999999.99")
@@ -72,6 +96,8 @@ _TIMESTAMP = re.compile(
 )
 _QUANTITY = re.compile(r"\+?[0-9]+")
 _PRICE = re.compile(r"\$?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]+)?")
+_RFC4180_FIELD = r'"(?:[^"]|"")*"|[^",]*'
+_RFC4180_RECORD = re.compile(rf"(?:{_RFC4180_FIELD})(?:,(?:{_RFC4180_FIELD}))*")
 _KEY_DATE_PATTERNS = (
     re.compile(r"(?:^|/)dt=([0-9]{4})-([0-9]{2})-([0-9]{2})/"),
     re.compile(r"(?:^|/)([0-9]{4})/([0-9]{2})/([0-9]{2})/"),
@@ -173,14 +199,18 @@ class RunCounts:
 
     @property
     def rejections_by_reason(self) -> dict[str, int]:
-        """Row reasons plus one ``bad_file`` per whole-file rejection."""
-        reasons: Counter[str] = Counter(r.reason for r in self.rejections)
-        reasons.update(f.reason for f in self.files.values() if f.reason == BAD_FILE)
-        return dict(sorted(reasons.items()))
+        """Rejected rows per reason: sums to ``totals['rows_rejected']`` (bad files hold none)."""
+        return dict(sorted(Counter(r.reason for r in self.rejections).items()))
+
+    @property
+    def files_rejected(self) -> int:
+        """Whole files rejected as ``bad_file``."""
+        return sum(f.reason == BAD_FILE for f in self.files.values())
 
     @property
     def processed_checksums(self) -> set[str]:
-        return {f.checksum for f in self.files.values() if f.reason != BAD_FILE}
+        """Contents this run used: later runs treat the same bytes as a duplicate file."""
+        return {f.checksum for f in self.files.values() if f.reason is None}
 
 
 @dataclass
@@ -230,7 +260,12 @@ def _file_order(raw: RawFile) -> tuple[float, str]:
 
 # --- one file ----------------------------------------------------------------------------
 def parse_file(key: str, data: bytes) -> ParsedFile | None:
-    """Decode and split a raw file into records; ``None`` means the whole file is bad."""
+    """Decode and split a raw file into records; ``None`` means the whole file is bad.
+
+    A data record is ``None`` (malformed) when the csv module refuses it, or when it
+    holds a quote character outside a properly quoted field (``ab"c``), which the
+    lenient csv module would otherwise accept as text.
+    """
     text = _decode(key, data)
     if text is None:
         return None
@@ -241,7 +276,11 @@ def parse_file(key: str, data: bytes) -> ParsedFile | None:
     header = [name.strip(" ").lower() for name in first[1]]
     if len(set(header)) != len(header) or not set(REQUIRED_COLUMNS) <= set(header):
         return None
-    return ParsedFile(header, list(records))
+    checked = [
+        (line, fields if fields is not None and _well_quoted(raw) else None)
+        for line, fields, raw in records
+    ]
+    return ParsedFile(header, checked)
 
 
 def _decode(key: str, data: bytes) -> str | None:
@@ -254,9 +293,10 @@ def _decode(key: str, data: bytes) -> str | None:
         return None
 
 
-def _records(text: str) -> Iterator[tuple[int, list[str] | None]]:
-    """Non-blank csv records with the physical line each starts on; ``None`` = csv.Error."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+def _records(text: str) -> Iterator[tuple[int, list[str] | None, str]]:
+    """Non-blank csv records: start line, fields (``None`` = csv.Error) and raw text."""
+    lines = io.StringIO(text, newline="").readlines()
+    reader = csv.reader(lines, strict=True)
     while True:
         start_line = reader.line_num + 1
         try:
@@ -264,13 +304,23 @@ def _records(text: str) -> Iterator[tuple[int, list[str] | None]]:
         except StopIteration:
             return
         except csv.Error:
-            yield start_line, None
-            continue
-        if fields:
-            yield start_line, fields
+            fields = None
+        raw = "".join(lines[start_line - 1 : reader.line_num])
+        if fields != []:
+            yield start_line, fields, raw
+
+
+def _well_quoted(raw: str) -> bool:
+    """RFC 4180 quoting: every field either fully quoted or free of quote characters."""
+    if '"' not in raw:
+        return True
+    return _RFC4180_RECORD.fullmatch(raw.rstrip("\r\n")) is not None
 
 
 # --- one row -----------------------------------------------------------------------------
+MAX_AMOUNT = Decimal("999999999999.99")
+
+
 def clean_record(header: list[str], fields: list[str] | None) -> Order | str:
     """A valid :class:`Order`, or the reason code of the first check that fails."""
     if fields is None or len(fields) != len(header):
@@ -292,6 +342,8 @@ def clean_record(header: list[str], fields: list[str] | None) -> Order | str:
     unit_price = parse_price(raw["unit_price"])
     if unit_price is None:
         return BAD_PRICE
+    if unit_price * quantity > MAX_AMOUNT:  # does not fit the contract's decimal(14,2)
+        return BAD_QUANTITY
     return Order(
         order_id=raw["order_id"],
         customer_id=raw["customer_id"].upper(),
@@ -524,7 +576,7 @@ def summarize(orders: Iterable[Order]) -> dict[str, list[dict[str, object]]]:
     }
 
 
-def _tallies(orders: Iterable[Order], group_of) -> dict[str, _Tally]:
+def _tallies(orders: Iterable[Order], group_of: Callable[[Order], str]) -> dict[str, _Tally]:
     tallies: dict[str, _Tally] = defaultdict(_Tally)
     for order in orders:
         tallies[group_of(order)].add(order)
