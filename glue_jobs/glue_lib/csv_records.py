@@ -29,6 +29,10 @@ _GLOB_CHARS = re.compile(r"([\\*?\[\]{}])")
 csv.field_size_limit(1 << 20)  # a field over 1 MiB is a malformed row, not a crash
 
 
+class UnreadableHeader(ValueError):
+    """The header record itself is broken: the file cannot be read as CSV."""
+
+
 def record_schema(columns: Sequence[str]) -> T.StructType:
     """Schema of parsed records: lineage, parse verdict, then one raw string per column."""
     lineage = [
@@ -74,13 +78,15 @@ def parse_csv_text(
             return
         except csv.Error:
             consumed = reader.line_num
+            if header is None:
+                raise UnreadableHeader(f"header line {start} is not valid CSV") from None
             yield start, MALFORMED_ROW, "".join(lines[start - 1 : consumed]), [None] * len(columns)
             continue
         consumed = reader.line_num
         if not fields:
             continue
         if header is None:
-            header = [name.strip().lower() for name in fields]
+            header = [name.strip(" ").lower() for name in fields]
             positions = [header.index(c) if c in header else None for c in columns]
             continue
         raw = None
@@ -125,7 +131,7 @@ def _records_from_files(columns: Sequence[str], key_of: dict[str, str]):
                 except (OSError, EOFError, UnicodeDecodeError, ValueError) as exc:
                     rows = iter([(0, BAD_FILE, str(exc)[:500], [None] * len(columns))])
                 else:
-                    rows = parse_csv_text(text, columns)
+                    rows = _guarded(parse_csv_text(text, columns), len(columns))
                 for line, err, raw, vals in rows:
                     buffer[0].append(key)
                     buffer[1].append(line)
@@ -140,6 +146,14 @@ def _records_from_files(columns: Sequence[str], key_of: dict[str, str]):
             yield emit(buffer)
 
     return run
+
+
+def _guarded(records: Iterator, width: int) -> Iterator:
+    """Turn an unreadable header into one whole-file ``bad_file`` marker."""
+    try:
+        yield from records
+    except UnreadableHeader as exc:
+        yield 0, BAD_FILE, str(exc), [None] * width
 
 
 def read_csv_records(

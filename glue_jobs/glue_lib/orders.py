@@ -50,12 +50,14 @@ PROCESSED_COLUMNS = (
     "source_line",
 )
 
-_ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
-_SLASH_YMD = r"^\d{4}/\d{2}/\d{2}$"
-_US_DATE = r"^\d{1,2}/\d{1,2}/\d{4}$"
-_ISO_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$"
-_QUANTITY = r"^\+?\d{1,10}$"
-_PRICE = r"^\$?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$"
+# \z, not $: Java's $ also matches before a trailing newline (possible in quoted values).
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}\z"
+_SLASH_YMD = r"^\d{4}/\d{2}/\d{2}\z"
+_US_DATE = r"^\d{1,2}/\d{1,2}/\d{4}\z"
+_ISO_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?\z"
+_QUANTITY = r"^\+?\d{1,10}\z"
+_PRICE = r"^\$?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?\z"
+MAX_AMOUNT = "999999999999.99"  # decimal(14,2)
 
 
 def _blank(column: Column) -> Column:
@@ -65,7 +67,7 @@ def _blank(column: Column) -> Column:
 def parse_iso_timestamp(text: Column) -> Column:
     """ISO-8601 timestamp (``Z`` or ``±HH:MM``/``±HHMM``; none means UTC) -> UTC timestamp."""
     trimmed = F.trim(text)
-    with_colon = F.regexp_replace(trimmed, r"([+-]\d{2})(\d{2})$", "$1:$2")
+    with_colon = F.regexp_replace(trimmed, r"([+-]\d{2})(\d{2})\z", "$1:$2")
     return F.when(trimmed.rlike(_ISO_TIMESTAMP), F.to_timestamp(with_colon))
 
 
@@ -103,13 +105,21 @@ def parse_quantity(text: Column) -> Column:
 
 
 def parse_unit_price(text: Column) -> Column:
-    """``$1,299.50`` style decimal text -> decimal(12,2), rounded half-up; >= 0."""
+    """``$1,299.50`` style decimal text -> decimal(12,2), rounded half-up; >= 0.
+
+    Half-up rounding to cents depends only on the third decimal, so the fraction is cut
+    to three digits first: exact for any number of decimals, no double rounding.
+    """
     value = F.trim(text)
-    number = F.when(
-        value.rlike(_PRICE), F.regexp_replace(value, r"[$,]", "").cast("decimal(38,10)")
-    )
-    rounded = F.round(number, 2)
+    digits = F.regexp_replace(F.regexp_replace(value, r"[$,]", ""), r"(\.\d{3})\d+\z", "$1")
+    rounded = F.round(F.when(value.rlike(_PRICE), digits.cast("decimal(38,3)")), 2)
     return F.when(rounded <= F.lit(MAX_PRICE).cast("decimal(38,2)"), rounded.cast("decimal(12,2)"))
+
+
+def _exact_amount() -> Column:
+    """quantity x unit_price without overflow (decimal(23,2)); an amount too large for the
+    contract's decimal(14,2) rejects the row as ``bad_quantity``."""
+    return F.col("quantity").cast("decimal(10,0)") * F.col("unit_price")
 
 
 def clean_orders(records: DataFrame, countries: DataFrame) -> DataFrame:
@@ -146,13 +156,12 @@ def clean_orders(records: DataFrame, countries: DataFrame) -> DataFrame:
         .when(F.col("status").isNull(), F.lit("bad_status"))
         .when(F.col("quantity").isNull(), F.lit("bad_quantity"))
         .when(F.col("unit_price").isNull(), F.lit("bad_price"))
+        .when(_exact_amount() > F.lit(MAX_AMOUNT).cast("decimal(38,2)"), F.lit("bad_quantity"))
     )
     return with_country.select(
         *[c for c in cleaned.columns if c != "_country_key"],
         F.coalesce(F.col("_country_code"), F.lit("UNKNOWN")).alias("country"),
-        (F.col("quantity").cast("decimal(10,0)") * F.col("unit_price"))
-        .cast("decimal(14,2)")
-        .alias("amount"),
+        _exact_amount().cast("decimal(14,2)").alias("amount"),
         F.date_format("order_date", "yyyy-MM").alias("order_month"),
         reason.alias("reason"),
     )

@@ -58,13 +58,16 @@ class _HashingReader(io.RawIOBase):
 
 def normalise_header(names: list[str]) -> list[str]:
     """Header names as the contract matches them: trimmed, lower-case."""
-    return [name.strip().lower() for name in names]
+    return [name.strip(" ").lower() for name in names]
 
 
 def check_header(header_text: str, contract: FileContract) -> tuple[list[str], list[str]]:
     """Return (header, ignored columns) or raise :class:`BadFile`."""
-    rows = csv.reader(io.StringIO(header_text, newline=""))
-    header = next((row for row in rows if row), None)
+    rows = csv.reader(io.StringIO(header_text, newline=""), strict=True)
+    try:
+        header = next((row for row in rows if row), None)
+    except csv.Error as exc:
+        raise BadFile(f"header is not valid CSV ({exc})") from None
     if header is None:
         raise BadFile("no header line")
     names = normalise_header(header)

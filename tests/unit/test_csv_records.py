@@ -64,3 +64,10 @@ def test_decode_handles_bom_and_gzip():
 
 def test_escape_glob_makes_hadoop_glob_characters_literal():
     assert escape_glob("raw/a[1]*?{x}.csv") == r"raw/a\[1\]\*\?\{x\}.csv"
+
+
+def test_a_broken_header_makes_the_whole_file_unreadable():
+    from glue_lib.csv_records import UnreadableHeader
+
+    with pytest.raises(UnreadableHeader):
+        parse('"order_id"x,customer_id\no1,c1\n')

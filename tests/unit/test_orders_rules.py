@@ -174,3 +174,25 @@ def test_every_row_of_a_duplicate_file_is_a_duplicate(spark, countries):
     classified = classify_rows(clean_orders(records(spark, rows), countries), files)
     counts = file_counts(classified).collect()[0]
     assert (counts.rows_read, counts.rows_duplicate, counts.rows_valid) == (3, 3, 0)
+
+
+@pytest.mark.parametrize(
+    ("text", "price"),
+    [
+        ("2.675", "2.68"),
+        ("0.125", "0.13"),
+        ("1.0049999999999999999", "1.00"),
+        ("$1,000.005", "1000.01"),
+    ],
+)
+def test_prices_round_half_up_exactly(spark, countries, text, price):
+    assert clean_one(spark, countries, unit_price=text).unit_price == Decimal(price)
+
+
+def test_an_amount_too_large_for_the_contract_is_a_bad_quantity(spark, countries):
+    row = clean_one(spark, countries, quantity="2000000000", unit_price="9999.99")
+    assert row.reason == "bad_quantity"
+
+
+def test_a_trailing_newline_inside_a_quoted_value_is_not_a_number(spark, countries):
+    assert clean_one(spark, countries, quantity="3\n").reason == "bad_quantity"

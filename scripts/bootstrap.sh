@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Create or refresh the project's virtualenv (.venv) from the pinned lock file.
+# Idempotent: does nothing when .venv already matches requirements.lock + pyproject.toml.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+UV_VERSION=0.13.9
+VENV=.venv
+STAMP="$VENV/.bootstrap-stamp"
+
+pick_python() {
+  for candidate in python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+      echo "$candidate"; return 0
+    fi
+  done
+  echo "error: Python 3.11 is required (AWS Glue 5.1 runs Python 3.11); install python3.11" >&2
+  return 1
+}
+
+ensure_java() {
+  if command -v java >/dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing Java 17 for Spark (apt-get openjdk-17-jre-headless)"
+    apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+  else
+    echo "error: Java 17 is required by Spark; install openjdk-17-jre-headless" >&2
+    return 1
+  fi
+}
+
+ensure_java
+want="$(cat requirements.lock pyproject.toml requirements-tools.lock 2>/dev/null | sha256sum | cut -d' ' -f1)"
+if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
+  exit 0
+fi
+
+PYTHON="$(pick_python)"
+echo "setting up $VENV (pinned versions from requirements.lock) ..."
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q "uv==$UV_VERSION"
+"$VENV/bin/uv" pip install -q --python "$VENV/bin/python" -r requirements.lock
+"$VENV/bin/uv" pip install -q --python "$VENV/bin/python" --no-deps -e .
+if [ -f requirements-tools.lock ]; then
+  # Tools whose pins clash with the runtime stack (checkov) live in their own venv.
+  [ -x .venv-tools/bin/python ] || "$PYTHON" -m venv .venv-tools
+  "$VENV/bin/uv" pip install -q --python .venv-tools/bin/python -r requirements-tools.lock
+fi
+echo "$want" > "$STAMP"
+echo "$VENV ready."
