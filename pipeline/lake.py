@@ -12,9 +12,11 @@ import posixpath
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
+from urllib.parse import urlsplit
 
 import fsspec
 from fsspec import AbstractFileSystem
+from fsspec.implementations.arrow import ArrowFSWrapper
 
 PARTITION_COLUMN = "run_date"
 
@@ -31,6 +33,60 @@ def safe_relative_key(key: str) -> str:
     return "/".join(parts)
 
 
+class S3ArrowFileSystem(ArrowFSWrapper):
+    """fsspec over ``pyarrow.fs.S3FileSystem`` that speaks full ``s3://bucket/key`` uris.
+
+    s3fs is not an option (its aiobotocore pins clash with the Airflow amazon provider's
+    botocore). Two adaptations make the wrapper behave like the local filesystem for the
+    callers of :class:`Lake`: ``find`` answers in the form it was asked (``s3://`` in,
+    ``s3://`` out), so results go straight into :meth:`Lake.key_of` and into pyarrow
+    datasets (which insist results lie under the base dir as given); ``mtime`` is epoch
+    seconds, as ``LocalFileSystem`` reports it.
+    """
+
+    def _make_entry(self, info):
+        entry = super()._make_entry(info)
+        if entry.get("mtime") is not None:
+            entry["mtime"] = entry["mtime"].timestamp()
+        return entry
+
+    def find(self, path, maxdepth=None, withdirs=False, detail=False, **kwargs):
+        found = super().find(path, maxdepth=maxdepth, withdirs=withdirs, detail=detail, **kwargs)
+        if not str(path).startswith("s3://"):
+            return found
+        if detail:
+            return {f"s3://{key}": {**info, "name": f"s3://{key}"} for key, info in found.items()}
+        return [f"s3://{name}" for name in found]
+
+
+def s3_filesystem() -> S3ArrowFileSystem:
+    """The lake's S3 filesystem: the default AWS credential chain, region and endpoint from env.
+
+    Region: ``PIPELINE_AWS_REGION``, else ``AWS_REGION`` / ``AWS_DEFAULT_REGION``. Endpoint:
+    ``AWS_ENDPOINT_URL_S3`` or ``AWS_ENDPOINT_URL`` when set (moto, LocalStack, MinIO),
+    which pyarrow does not read by itself.
+    """
+    from pyarrow import fs as pafs
+
+    options: dict[str, str] = {}
+    region = next(
+        (
+            os.environ[name]
+            for name in ("PIPELINE_AWS_REGION", "AWS_REGION", "AWS_DEFAULT_REGION")
+            if os.environ.get(name)
+        ),
+        None,
+    )
+    if region:
+        options["region"] = region
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        parts = urlsplit(endpoint)
+        options["endpoint_override"] = parts.netloc or endpoint
+        options["scheme"] = parts.scheme or "https"
+    return S3ArrowFileSystem(pafs.S3FileSystem(**options))
+
+
 @dataclass(frozen=True)
 class Lake:
     """Paths under one lake root (a local folder or ``s3://bucket``)."""
@@ -45,7 +101,9 @@ class Lake:
 
     @cached_property
     def fs(self) -> AbstractFileSystem:
-        """The fsspec filesystem that serves this root."""
+        """The fsspec filesystem that serves this root (``s3://`` roots: :func:`s3_filesystem`)."""
+        if self.root.startswith("s3://"):
+            return s3_filesystem()
         fs, _ = fsspec.url_to_fs(self.root)
         return fs
 

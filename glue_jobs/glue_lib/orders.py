@@ -68,7 +68,9 @@ def parse_iso_timestamp(text: Column) -> Column:
     """ISO-8601 timestamp (``Z`` or ``±HH:MM``/``±HHMM``; none means UTC) -> UTC timestamp."""
     trimmed = F.trim(text)
     with_colon = F.regexp_replace(trimmed, r"([+-]\d{2})(\d{2})\z", "$1:$2")
-    return F.when(trimmed.rlike(_ISO_TIMESTAMP), F.to_timestamp(with_colon))
+    # Spark's cast needs seconds when a zone follows (``T10:00Z`` fails, ``T10:00:00Z`` works)
+    with_seconds = F.regexp_replace(with_colon, r"(T\d{2}:\d{2})(Z|[+-]\d{2}:\d{2})?\z", "$1:00$2")
+    return F.when(trimmed.rlike(_ISO_TIMESTAMP), F.to_timestamp(with_seconds))
 
 
 def parse_order_date(text: Column) -> Column:

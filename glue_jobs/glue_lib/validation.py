@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 DATA_DOCS_SITE = "lake_site"
 DATASOURCE_NAME = "lake"
-PARAMETER_KEY = "$PARAMETER"
 # Result keys that are bookkeeping, not expectation arguments worth reporting.
 _IGNORED_KWARGS = {"batch_id", "result_format", "include_config", "catch_exceptions"}
 _MAX_TEXT = 160
@@ -74,8 +73,29 @@ class ValidationReport:
     data_docs_index_uri: str | None = None
     data_docs_page_uri: str | None = None
 
+    @property
+    def statistics(self) -> dict[str, Any]:
+        evaluated = self.evaluated_expectations
+        return {
+            "evaluated_expectations": evaluated,
+            "successful_expectations": self.successful_expectations,
+            "unsuccessful_expectations": self.unsuccessful_expectations,
+            "success_percent": (
+                round(100.0 * self.successful_expectations / evaluated, 2) if evaluated else None
+            ),
+        }
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The ``validation.json`` shape: verdict, statistics, failures, Data Docs links."""
+        return {
+            "success": self.success,
+            "suite_name": self.suite_name,
+            "run_name": self.run_name,
+            "statistics": self.statistics,
+            "failed_expectations": [asdict(f) for f in self.failed_expectations],
+            "data_docs": self.data_docs_index_uri,
+            "data_docs_page": self.data_docs_page_uri,
+        }
 
 
 # --- suite loading -------------------------------------------------------------------------
@@ -105,7 +125,8 @@ def load_suite(suite_json: str | Mapping[str, Any]) -> ExpectationSuite:
     for index, entry in enumerate(entries):
         if not isinstance(entry, Mapping) or not isinstance(entry.get("type"), str):
             raise ValidationSetupError(
-                f"suite {name!r}: expectation #{index} needs a string 'type' and 'kwargs'"
+                f"suite {name!r}: expectation #{index} needs a string 'type' and 'kwargs' "
+                "(GX 1.x suite JSON; 0.x called it 'expectation_type')"
             )
         label = f"suite {name!r}: expectation #{index} ({entry['type']})"
         # ids belong to a stored suite; this one is rebuilt from the file on every run
@@ -218,14 +239,17 @@ def validate_dataframe(
             result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
         )
     )
+    was_cached = df.is_cached
     try:
         result = checkpoint.run(
             batch_parameters={"dataframe": df},
             expectation_parameters=params,
-            run_id=RunIdentifier(run_name=run_name) if run_name else None,
+            # explicit run_time: GX would otherwise parse a date-like run_name as the run time
+            run_id=RunIdentifier(run_name=run_name, run_time=dt.datetime.now(dt.UTC)),
         )
     finally:
-        df.unpersist()  # the Spark asset persists the frame while metrics are computed
+        if not was_cached:  # GX persists the frame it validates; leave no cache behind
+            df.unpersist()
     [(result_id, suite_result)] = result.run_results.items()
 
     index_uri = page_uri = None
@@ -295,7 +319,7 @@ def _failure(result) -> FailedExpectation:
         column=_column_of(kwargs),
         kwargs=kwargs,
         observed=observed,
-        summary=_clip(f"{summary}; expected {_expected_text(kwargs)}"),
+        summary=_clip(summary + _expected_text(kwargs)),
     )
 
 
@@ -350,8 +374,8 @@ def _observed(result: Mapping[str, Any], error: str | None) -> tuple[Any, str]:
 def _expected_text(kwargs: Mapping[str, Any]) -> str:
     rest = {k: v for k, v in kwargs.items() if k not in ("column", "column_A", "column_B")}
     if not rest:
-        return "to hold"
-    return ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in rest.items())
+        return ""
+    return "; expected " + ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in rest.items())
 
 
 def _exception_message(result) -> str | None:

@@ -36,7 +36,8 @@ def processed_files(storage: Storage, dataset: str, exclude_run_date: str) -> li
         if record.get("status") != "success":
             continue
         for entry in record.get("files", []):
-            if entry.get("sha256") and entry.get("reason") != "bad_file":
+            # only files whose rows were used: a duplicate_file entry is a copy, not an original
+            if entry.get("sha256") and not entry.get("reason"):
                 found.append(
                     ProcessedFile(
                         key=entry["key"],

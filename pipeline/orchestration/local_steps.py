@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 
 from ..config import Settings
 from ..datasets import get_dataset
+from ..glue_args import expected_rows_by_table, glue_arguments
 from ..lake import Lake
 from ..steps import glue, run_record, sense, trigger
 from ..steps.timing import StepSkipped, clear_steps, timed_step
@@ -66,25 +67,13 @@ def glue_job(dataset: str, run_date: str) -> dict:
     return counts["totals"]
 
 
-def glue_arguments(lake: Lake, dataset: str, run_date: str) -> dict[str, str]:
-    """The clean job's arguments (what the trigger Lambda returned for this run)."""
-    return {
-        "--dataset": dataset,
-        "--lake_root": lake.root,
-        "--run_date": run_date,
-        "--manifest": lake.run_file(dataset, run_date, "manifest.json"),
-    }
-
-
 def validate(dataset: str, run_date: str) -> dict:
     settings, lake = _lake()
     spec = get_dataset(dataset)
     with timed_step(lake, dataset, run_date, "validate") as step:
         with lake.fs.open(lake.run_file(dataset, run_date, "job_counts.json")) as stream:
             counts = json.load(stream)
-        expected = counts.get("rows_valid_by_table") or {
-            spec.tables[0]: counts["totals"]["rows_valid"]
-        }
+        expected = expected_rows_by_table(spec, counts)
         results = glue.run_validation_local(
             spec, lake, date.fromisoformat(run_date), expected, settings
         )

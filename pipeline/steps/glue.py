@@ -8,6 +8,7 @@ from datetime import date
 
 from ..config import REPO_ROOT, Settings
 from ..datasets import DatasetSpec
+from ..glue_args import suite_uri, validation_arguments
 from ..lake import Lake
 from ..spark_submit import run_glue_script
 
@@ -28,20 +29,6 @@ def run_clean_job_local(
     return counts
 
 
-def validation_arguments(
-    spec: DatasetSpec, table: str, lake: Lake, run_date: date, expected_rows: int, suite_uri: str
-) -> dict[str, str]:
-    """Glue arguments of the validation job for one processed table (both targets)."""
-    return {
-        "--dataset": spec.name,
-        "--table": table,
-        "--lake_root": lake.root,
-        "--run_date": str(run_date),
-        "--suite_uri": suite_uri,
-        "--expected_rows": str(expected_rows),
-    }
-
-
 def run_validation_local(
     spec: DatasetSpec, lake: Lake, run_date: date, expected_rows: dict[str, int], settings: Settings
 ) -> dict:
@@ -49,7 +36,7 @@ def run_validation_local(
     results = {}
     for table in spec.tables:
         arguments = validation_arguments(
-            spec, table, lake, run_date, expected_rows[table], str(spec.suite_path(table))
+            spec, table, lake, run_date, expected_rows[table], suite_uri(spec, table)
         )
         run_glue_script(VALIDATE_SCRIPT, arguments, settings)
         with lake.fs.open(lake.run_file(spec.name, str(run_date), "validation.json")) as stream:

@@ -70,6 +70,9 @@ def test_clean_row_values(spark, countries):
         ("2024-03-01T23:30:00-05:00", date(2024, 3, 2)),
         ("2024-03-02T01:00:00+0530", date(2024, 3, 1)),
         ("2024-03-01T10:00", date(2024, 3, 1)),
+        ("2024-03-01T23:46Z", date(2024, 3, 1)),
+        ("2024-03-01T23:46-01:00", date(2024, 3, 2)),
+        ("2024-03-01T23:46:10.123+0100", date(2024, 3, 1)),
     ],
 )
 def test_order_date_forms_become_utc_dates(spark, countries, text, expected):
@@ -132,9 +135,17 @@ def test_canceled_spelling_and_quantity_with_spaces(spark, countries):
     assert (row.status, row.quantity, row.reason) == ("cancelled", 3, None)
 
 
-def test_updated_at_is_utc(spark, countries):
-    row = clean_one(spark, countries, updated_at="2024-03-01T12:00:00+02:00")
-    assert row.updated_at == datetime(2024, 3, 1, 10, 0)
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024-03-01T12:00:00+02:00", datetime(2024, 3, 1, 10, 0)),
+        ("2024-03-01T02:46Z", datetime(2024, 3, 1, 2, 46)),
+        ("2024-03-01", datetime(2024, 3, 1)),
+    ],
+)
+def test_updated_at_is_utc(spark, countries, text, expected):
+    row = clean_one(spark, countries, updated_at=text)
+    assert (row.reason, row.updated_at) == (None, expected)
 
 
 def test_dedupe_prefers_latest_updated_at_then_latest_file_then_last_line(spark, countries):

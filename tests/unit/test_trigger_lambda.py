@@ -123,3 +123,17 @@ def test_bad_events_are_refused_with_a_message(event):
 def test_keys_escaping_the_lake_are_refused(lake_root):
     with pytest.raises(ValueError, match="unsafe key"):
         invoke(lake_root, ["raw/orders/../../etc/passwd"])
+
+
+def test_a_copy_recorded_as_duplicate_by_a_later_run_does_not_shadow_the_original(lake_root):
+    original = put(lake_root, f"raw/orders/dt={DAY}/a.csv", GOOD)
+    sha = manifest_sha(lake_root, original)
+    later = {
+        "status": "success",
+        "files": [
+            {"key": "raw/orders/dt=2024-03-02/copy.csv", "sha256": sha, "reason": "duplicate_file"}
+        ],
+    }
+    put(lake_root, "_runs/orders/2024-03-02/run.json", json.dumps(later))
+    invoke(lake_root, [original])  # re-running the original's date
+    assert manifest(lake_root)["files"][0]["status"] == "accepted"

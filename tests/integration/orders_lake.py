@@ -1,0 +1,49 @@
+"""Helpers for end-to-end tests: run the real ``pipeline`` CLI and read what it wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.dataset as pads
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def pipeline_cli(*args: str, airflow_home: Path, timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run ``pipeline`` as a user would, with its own Airflow home (SQLite metadata DB)."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PIPELINE_"))},
+        "AIRFLOW_HOME": str(airflow_home),
+        "PIPELINE_SKIP_AIRFLOW_VARIABLES": "1",
+        "PIPELINE_SPARK_MASTER": "local[2]",
+        "PIPELINE_SPARK_SHUFFLE_PARTITIONS": "4",
+    }
+    command = [sys.executable, "-m", "pipeline.cli", *args]
+    return subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=timeout, cwd=REPO
+    )
+
+
+def run_record(lake: Path, dataset: str, day: str) -> dict:
+    return json.loads((lake / "_runs" / dataset / day / "run.json").read_text())
+
+
+def parquet_rows(folder: Path) -> list[dict]:
+    """Every row of a Parquet folder, in a stable order (for content comparisons)."""
+    if not folder.exists():
+        return []
+    table = pads.dataset(folder, format="parquet", exclude_invalid_files=True).to_table()
+    return sorted(table.to_pylist(), key=lambda row: json.dumps(row, sort_keys=True, default=str))
+
+
+def data_files(folder: Path) -> list[str]:
+    """Data file paths under a folder (to catch leftovers and doubled output)."""
+    return sorted(
+        str(p.relative_to(folder))
+        for p in folder.rglob("*")
+        if p.is_file() and not p.name.startswith((".", "_"))
+    )
