@@ -7,8 +7,10 @@ expression; the first failing rule names the row's one rejection reason.
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
+
+from .countries import country_lookup
 
 COLUMNS = (
     "order_id",
@@ -33,7 +35,8 @@ REASONS = (
 )
 MAX_INT = 2_147_483_647
 MAX_PRICE = "9999999999.99"
-VALID, REJECTED, DUPLICATE = "valid", "rejected", "duplicate"
+KEY = "order_id"
+TABLE = "orders"
 
 PROCESSED_COLUMNS = (
     "order_id",
@@ -169,64 +172,20 @@ def clean_orders(records: DataFrame, countries: DataFrame) -> DataFrame:
     )
 
 
-def classify_rows(cleaned: DataFrame, files: DataFrame) -> DataFrame:
-    """Add ``outcome``: valid, rejected or duplicate.
+def country_codes(spark: SparkSession) -> DataFrame:
+    """The country lookup as a small DataFrame (broadcast in :func:`clean_orders`)."""
+    return spark.createDataFrame(sorted(country_lookup().items()), "name string, code string")
 
-    ``files`` has ``source_key``, ``file_order`` (landing order) and ``duplicate_file``.
-    All rows of a duplicate file are duplicates. Among valid rows, one order_id keeps
-    the latest ``updated_at`` (null oldest), then the latest file, then the last line.
-    """
-    joined = cleaned.join(F.broadcast(files), "source_key", "left").withColumn(
-        "duplicate_file", F.coalesce(F.col("duplicate_file"), F.lit(False))
-    )
-    candidate = F.col("reason").isNull() & ~F.col("duplicate_file")
-    latest_first = Window.partitionBy("order_id", "_candidate").orderBy(
+
+def clean(records: DataFrame) -> DataFrame:
+    """The rules entry point the generic CSV job calls (see ``glue_lib.csv_job``)."""
+    return clean_orders(records, country_codes(records.sparkSession))
+
+
+def latest_first() -> list[Column]:
+    """Among valid rows of one order_id: latest updated_at (null oldest), file, line."""
+    return [
         F.col("updated_at").desc_nulls_last(),
         F.col("file_order").desc(),
         F.col("source_line").desc(),
-    )
-    ranked = joined.withColumn("_candidate", candidate).withColumn(
-        "_rank", F.row_number().over(latest_first)
-    )
-    outcome = (
-        F.when(F.col("reason").isNotNull() & ~F.col("duplicate_file"), F.lit(REJECTED))
-        .when(F.col("_candidate") & (F.col("_rank") == 1), F.lit(VALID))
-        .otherwise(F.lit(DUPLICATE))
-    )
-    return ranked.withColumn("outcome", outcome).drop("_candidate", "_rank")
-
-
-def processed_rows(classified: DataFrame) -> DataFrame:
-    """The processed table's rows: valid rows, contract columns plus lineage."""
-    return classified.where(F.col("outcome") == VALID).select(*PROCESSED_COLUMNS)
-
-
-def quarantined_rows(classified: DataFrame) -> DataFrame:
-    """Rejected rows with their raw fields, file key, line number and reason."""
-    raw_columns = [f"raw_{name}" for name in COLUMNS]
-    return classified.where(F.col("outcome") == REJECTED).select(
-        "source_key", "source_line", "reason", *raw_columns, "raw_record"
-    )
-
-
-def file_counts(classified: DataFrame) -> DataFrame:
-    """Per file: rows read, valid, rejected and duplicate."""
-
-    def count_of(outcome: str) -> Column:
-        return F.sum(F.when(F.col("outcome") == outcome, 1).otherwise(0))
-
-    return classified.groupBy("source_key").agg(
-        F.count(F.lit(1)).alias("rows_read"),
-        count_of(VALID).alias("rows_valid"),
-        count_of(REJECTED).alias("rows_rejected"),
-        count_of(DUPLICATE).alias("rows_duplicate"),
-    )
-
-
-def rejections_by_file_and_reason(classified: DataFrame) -> DataFrame:
-    """Counts of rejected rows per (file, reason)."""
-    return (
-        classified.where(F.col("outcome") == REJECTED)
-        .groupBy("source_key", "reason")
-        .agg(F.count(F.lit(1)).alias("rows"))
-    )
+    ]

@@ -6,14 +6,10 @@ from decimal import Decimal
 import pytest
 from glue_lib.countries import country_lookup
 from glue_lib.csv_records import record_schema
-from glue_lib.orders import (
-    COLUMNS,
-    classify_rows,
-    clean_orders,
-    file_counts,
-    processed_rows,
-    quarantined_rows,
-)
+from glue_lib.orders import COLUMNS, KEY, PROCESSED_COLUMNS, clean_orders, latest_first
+from glue_lib.outcomes import classify_rows as classify
+from glue_lib.outcomes import file_counts, quarantined_rows
+from glue_lib.outcomes import processed_rows as processed
 
 GOOD = {
     "order_id": " o1 ",
@@ -44,6 +40,14 @@ def files_frame(spark, entries=(("raw/orders/a.csv", 0, False),)):
     return spark.createDataFrame(
         list(entries), "source_key string, file_order int, duplicate_file boolean"
     )
+
+
+def classify_rows(cleaned, files):
+    return classify(cleaned, files, KEY, latest_first())
+
+
+def processed_rows(classified):
+    return processed(classified, PROCESSED_COLUMNS)
 
 
 def clean_one(spark, countries, **changes):
@@ -172,7 +176,7 @@ def test_dedupe_prefers_latest_updated_at_then_latest_file_then_last_line(spark,
 def test_rejected_rows_are_quarantined_not_deduplicated(spark, countries):
     rows = [{**GOOD, "order_id": "x"}, {**GOOD, "order_id": "x", "status": "lost"}]
     classified = classify_rows(clean_orders(records(spark, rows), countries), files_frame(spark))
-    quarantined = quarantined_rows(classified).collect()
+    quarantined = quarantined_rows(classified, COLUMNS).collect()
     assert [(r.source_line, r.reason, r.raw_status) for r in quarantined] == [
         (3, "bad_status", "lost")
     ]
