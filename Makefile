@@ -7,7 +7,7 @@ LAKE ?= lake
 DATE ?= 2024-03-01
 ROWS ?= 5000
 
-.PHONY: demo test setup lint format lock airflow clean
+.PHONY: demo test setup lint format lock airflow dashboard clean
 
 setup:
 	@scripts/bootstrap.sh
@@ -20,6 +20,12 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+airflow:
+	scripts/airflow.sh
+
+dashboard: setup
+	$(BIN)/pipeline dashboard --lake $(LAKE)
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from .config import REPO_ROOT
+from .dashboard.command import add_dashboard_command
 from .datasets import DATASETS, UnknownDataset, get_dataset
 from .lake import Lake
 
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     back.add_argument("--lake", default=default_lake)
     back.add_argument("--from", dest="start", required=True, type=_date)
     back.add_argument("--to", dest="end", required=True, type=_date)
+    add_dashboard_command(commands)  # pipeline dashboard --lake DIR [--port 8050]
     return parser
 
 
@@ -121,6 +123,8 @@ def print_run_summary(record: dict, lake: Lake) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "dashboard":
+        return args.handler(args)
     try:
         get_dataset(args.dataset)
         if args.command == "generate":
@@ -139,8 +143,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _generate(args: argparse.Namespace) -> int:
     from .generate.orders import generate_orders
+    from .generate.salaries import generate_salaries
 
-    generators = {"orders": generate_orders}
+    generators = {"orders": generate_orders, "salaries": generate_salaries}
     keys = generators[args.dataset](
         str(Lake(args.lake).root),
         args.date,

@@ -30,7 +30,18 @@ ensure_java() {
   fi
 }
 
+ensure_apt_package() {  # command, package: install from Debian's packages when missing
+  if command -v "$1" >/dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing $2 (apt-get)"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+  else
+    echo "warning: $1 not found; install the '$2' package (needed by some tests)" >&2
+  fi
+}
+
 ensure_java
+ensure_apt_package chromium chromium          # the dashboard's browser test
 want="$(cat requirements.lock pyproject.toml requirements-tools.lock 2>/dev/null | sha256sum | cut -d' ' -f1)"
 if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
   exit 0
