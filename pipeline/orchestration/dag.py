@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
-from airflow.sdk import DAG, CronDataIntervalTimetable
+from airflow.sdk import DAG
 
 from ..config import Settings, setting
 from ..datasets import get_dataset
 from .callbacks import record_failure
+from .events import pipeline_schedule
 
 STEP_IDS = (
     "sense_new_files",
@@ -52,7 +53,7 @@ def pipeline_dag(dataset: str, doc_md: str | None = None) -> DAG:
         dag_id=spec.dag_id,
         description=spec.description,
         doc_md=doc_md,
-        schedule=CronDataIntervalTimetable(setting("schedule", "@daily"), timezone="UTC"),
+        schedule=pipeline_schedule(dataset, settings),
         start_date=start,
         catchup=False,
         max_active_runs=int(setting("max_active_runs", "1")),
@@ -69,8 +70,9 @@ def steps_for(dataset: str) -> SimpleNamespace:
         from . import aws_tasks as tasks
     else:
         from . import local_tasks as tasks
+    steps = STEP_IDS + get_dataset(dataset).extra_steps  # e.g. load_postgres for a DB sink
     return SimpleNamespace(
-        **{step: _bind(getattr(tasks, step), dataset, settings) for step in STEP_IDS}
+        **{step: _bind(getattr(tasks, step), dataset, settings) for step in steps}
     )
 
 

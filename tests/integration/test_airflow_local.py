@@ -1,0 +1,182 @@
+"""The Airflow experience on the local target: standalone UI/API, `airflow backfill create`,
+then `pipeline backfill` over the same range (must change nothing), and a clean shutdown."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from datetime import date
+
+import pytest
+
+from pipeline.generate.orders import generate_orders
+
+from .orders_lake import REPO, data_files, parquet_rows, pipeline_cli, run_record
+
+pytestmark = pytest.mark.integration
+D1, D2, D3 = date(2024, 4, 1), date(2024, 4, 2), date(2024, 4, 3)  # D2 has no files
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def api(port: int, path: str, token: str | None = None, body: dict | None = None) -> dict:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", method="POST" if body else "GET"
+    )
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    data = json.dumps(body).encode() if body else None
+    with urllib.request.urlopen(request, data=data, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def wait_for(check, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            result = check()
+            if result:
+                return result
+        except OSError:
+            pass
+        time.sleep(3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def airflow(tmp_path_factory):
+    lake = tmp_path_factory.mktemp("af") / "lake"
+    generate_orders(str(lake), D1, rows=300, files=2, seed=21, bad_files=1)
+    generate_orders(str(lake), D3, rows=300, files=2, seed=23)
+    home = tmp_path_factory.mktemp("airflow_home")
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PIPELINE_"))},
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW_PORT": str(port),
+        "PIPELINE_LAKE_ROOT": str(lake),
+        "PIPELINE_EVENT_DRIVEN": "false",
+        "PIPELINE_TASK_RETRIES": "0",
+        "PIPELINE_SPARK_MASTER": "local[2]",
+        "PIPELINE_SKIP_AIRFLOW_VARIABLES": "1",
+    }
+    log = (home / "standalone.log").open("w")
+    process = subprocess.Popen(
+        [str(REPO / "scripts/airflow.sh")],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        cwd=REPO,
+    )
+    try:
+        wait_for(lambda: api(port, "/api/v2/monitor/health"), 180, "the api-server")
+        token = api(port, "/auth/token", body={"username": "admin", "password": "admin"})[
+            "access_token"
+        ]
+        wait_for(lambda: api(port, "/api/v2/dags", token)["total_entries"] >= 1, 120, "DAG parsing")
+        yield {
+            "port": port,
+            "token": token,
+            "env": env,
+            "lake": lake,
+            "home": home,
+            "process": process,
+        }
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGINT)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        log.close()
+
+
+def test_ui_lists_the_dag_with_docs_owner_tags_and_no_import_errors(airflow):
+    port, token = airflow["port"], airflow["token"]
+    assert api(port, "/api/v2/importErrors", token)["total_entries"] == 0
+    dag = api(port, "/api/v2/dags/orders_pipeline/details", token)
+    assert dag["owners"] == ["data-platform"]
+    assert {"orders", "local"} <= {tag["name"] for tag in dag["tags"]}
+    assert "Orders pipeline" in dag["doc_md"] and dag["max_active_runs"] == 1
+    tasks = api(port, "/api/v2/dags/orders_pipeline/tasks", token)["tasks"]
+    assert {t["task_id"] for t in tasks} >= {"sense_new_files", "glue_job", "run_record"}
+    assert all(t["doc_md"] for t in tasks)
+
+
+def test_airflow_backfill_processes_each_date_once(airflow):
+    port, token, env = airflow["port"], airflow["token"], airflow["env"]
+    command = [
+        str(REPO / ".venv/bin/airflow"),
+        "backfill",
+        "create",
+        "--dag-id",
+        "orders_pipeline",
+        "--from-date",
+        str(D1),
+        "--to-date",
+        str(D3),
+    ]
+    result = subprocess.run(
+        command,
+        env={**env, "PATH": f"{REPO}/.venv/bin:{env['PATH']}"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    def finished():
+        runs = api(port, "/api/v2/dags/orders_pipeline/dagRuns", token)["dag_runs"]
+        runs = [r for r in runs if r["run_type"] == "backfill"]
+        done = [r for r in runs if r["state"] in ("success", "failed")]
+        return runs if len(runs) == 3 and len(done) == 3 else None
+
+    runs = wait_for(finished, 900, "three backfill runs")
+    assert {r["state"] for r in runs} == {"success"}, runs
+    lake = airflow["lake"]
+    assert run_record(lake, "orders", str(D1))["status"] == "success"
+    assert run_record(lake, "orders", str(D2))["status"] == "skipped"
+    assert run_record(lake, "orders", str(D3))["status"] == "success"
+
+
+def test_pipeline_backfill_over_the_same_range_changes_nothing(airflow):
+    lake = airflow["lake"]
+    before = {f: parquet_rows(lake / f) for f in ("processed/orders", "enriched/orders")}
+    files_before = {f: len(data_files(lake / f)) for f in before}
+    records = {d: run_record(lake, "orders", str(d))["files"] for d in (D1, D3)}
+    result = pipeline_cli(
+        "backfill",
+        "orders",
+        "--lake",
+        str(lake),
+        "--from",
+        str(D1),
+        "--to",
+        str(D3),
+        airflow_home=airflow["home"] / "cli",
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "backfill: 2024-04-01 success, 2024-04-02 skipped, 2024-04-03 success" in result.stdout
+    assert {f: parquet_rows(lake / f) for f in before} == before
+    assert {f: len(data_files(lake / f)) for f in before} == files_before
+    assert {d: run_record(lake, "orders", str(d))["files"] for d in (D1, D3)} == records
+
+
+def test_standalone_shuts_down_cleanly(airflow):
+    process, port = airflow["process"], airflow["port"]
+    os.killpg(process.pid, signal.SIGINT)
+    process.wait(timeout=60)
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", port)) != 0, "api-server still listening"
