@@ -20,6 +20,9 @@ from .timing import STEPS, read_steps
 
 log = logging.getLogger(__name__)
 COUNT_FIELDS = ("rows_read", "rows_valid", "rows_rejected", "rows_duplicate")
+# Whole-file verdicts that count a file as a duplicate; any other ``reason`` rejects it.
+DUPLICATE_REASONS = ("duplicate_file", "superseded")
+ENTRY_EXTRAS = ("detail", "duplicate_of", "replaced_by", "invoice_number", "lines")
 SUCCESS, FAILED, SKIPPED = "success", "failed", "skipped"
 
 
@@ -50,7 +53,7 @@ def file_entries(manifest: dict | None, job_counts: dict | None) -> list[dict]:
             entry["reason"] = item["status"]
         if found.get("reason"):
             entry["reason"] = found["reason"]
-        for extra in ("detail", "duplicate_of"):
+        for extra in ENTRY_EXTRAS:
             if item.get(extra) or found.get(extra):
                 entry[extra] = item.get(extra) or found.get(extra)
         entry.update(sha256=item["sha256"], size=item["size"], modified=item["modified"])
@@ -58,8 +61,18 @@ def file_entries(manifest: dict | None, job_counts: dict | None) -> list[dict]:
     return entries
 
 
-def reconciliation_problems(record: dict, processed_rows: int, quarantined_rows: int) -> list[str]:
-    """Every way the record's counts fail to add up (empty when they reconcile)."""
+def reconciliation_problems(
+    record: dict,
+    processed_rows: int,
+    quarantined_rows: int,
+    other_tables: dict[str, tuple[int, int]] | None = None,
+) -> list[str]:
+    """Every way the record's counts fail to add up (empty when they reconcile).
+
+    ``processed_rows`` are the rows stored in the dataset's first processed table (they
+    must equal ``rows_valid``); ``other_tables`` maps each further table (e.g. invoice
+    lines) to ``(stored rows, rows the job reported)``.
+    """
     problems = []
     for entry in record["files"]:
         parts = entry["rows_valid"] + entry["rows_rejected"] + entry["rows_duplicate"]
@@ -81,6 +94,9 @@ def reconciliation_problems(record: dict, processed_rows: int, quarantined_rows:
         )
     if sum(record["rejections_by_reason"].values()) != totals["rows_rejected"]:
         problems.append("rejections_by_reason does not sum to rows_rejected")
+    for table, (stored, expected) in (other_tables or {}).items():
+        if stored != expected:
+            problems.append(f"processed table {table} holds {stored} rows, expected {expected}")
     return problems
 
 
@@ -93,9 +109,11 @@ def build_run_record(lake: Lake, dataset: str, tables: tuple[str, ...], run_date
     totals = {f: sum(e[f] for e in files) for f in COUNT_FIELDS}
     totals.update(
         files=len(files),
-        files_rejected=sum(e.get("reason") == "bad_file" for e in files),
-        files_duplicate=sum(e.get("reason") == "duplicate_file" for e in files),
+        files_rejected=sum(bool(e.get("reason")) for e in files)
+        - sum(e.get("reason") in DUPLICATE_REASONS for e in files),
+        files_duplicate=sum(e.get("reason") in DUPLICATE_REASONS for e in files),
     )
+    totals.update((job_counts or {}).get("totals_extra", {}))
     by_reason: dict[str, int] = {}
     for entry in files:
         for reason, rows in entry["rejections_by_reason"].items():
@@ -110,27 +128,46 @@ def build_run_record(lake: Lake, dataset: str, tables: tuple[str, ...], run_date
         "files": files,
         "totals": totals,
         "rejections_by_reason": dict(sorted(by_reason.items())),
-        "timings": {s: steps[s]["seconds"] for s in STEPS if s in steps},
+        "timings": {s: steps[s]["seconds"] for s in STEPS if "seconds" in steps.get(s, {})},
         "steps": steps,
         "written_at": datetime.now(tz=UTC).isoformat(timespec="seconds"),
     }
-    validation = _read_json(lake, lake.run_file(dataset, run_date, "validation.json"))
+    validation = read_validation(lake, dataset, tables, run_date)
     if validation:
-        record["validation"] = {
-            k: validation.get(k) for k in ("success", "statistics", "data_docs")
-        }
+        record["validation"] = validation
     summaries = _read_json(lake, lake.run_file(dataset, run_date, "summaries.json"))
     if summaries:
         record["summaries"] = summaries
     if failed:
         record["error"] = "; ".join(f"{s}: {steps[s].get('error', 'failed')}" for s in failed)
     elif status == SUCCESS:
-        processed = sum(stored_rows(lake, lake.processed_partition(t, run_date)) for t in tables)
+        stored = {t: stored_rows(lake, lake.processed_partition(t, run_date)) for t in tables}
+        reported = (job_counts or {}).get("rows_valid_by_table") or {}
+        others = {t: (stored[t], int(reported.get(t, -1))) for t in tables[1:]}
         quarantined = stored_rows(lake, f"{lake.quarantine_rows(dataset)}/run_date={run_date}")
-        problems = reconciliation_problems(record, processed, quarantined)
+        problems = reconciliation_problems(record, stored[tables[0]], quarantined, others)
         if problems:
             record.update(status=FAILED, error="counts do not reconcile: " + "; ".join(problems))
     return record
+
+
+def read_validation(
+    lake: Lake, dataset: str, tables: tuple[str, ...], run_date: str
+) -> dict | None:
+    """The validation verdict of the run: one table's report as is (``validation.json``);
+    with several tables, their reports under ``tables`` and ``success`` when all passed."""
+    keys = ("success", "statistics", "data_docs")
+    reports = {}
+    for table in tables:
+        report = _read_json(lake, lake.validation_file(dataset, run_date, table))
+        if report:
+            reports[table] = {k: report.get(k) for k in keys}
+    if len(tables) == 1:
+        return reports.get(tables[0])
+    if not reports:
+        return None
+    success = len(reports) == len(tables) and all(r.get("success") for r in reports.values())
+    return {"success": success, "tables": reports}
 
 
 def write_run_record(lake: Lake, record: dict) -> str:
