@@ -8,6 +8,7 @@ on which scheduler ran the steps.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ STEPS = (
     "trigger_lambda",
     "glue_job",
     "validate",
+    "load_postgres",  # only datasets with a PostgreSQL sink (DatasetSpec.sinks)
     "crawl",
     "athena_summaries",
     "run_record",
@@ -28,6 +30,25 @@ STEPS = (
 
 class StepSkipped(Exception):
     """Raised inside a step to end it as skipped (nothing to do)."""
+
+
+class InjectedFault(RuntimeError):
+    """A failure injected on purpose by the reliability tests (``PIPELINE_INJECT_FAULTS``)."""
+
+
+def _inject_fault_once(lake: Lake, dataset: str, run_date: str, step: str) -> None:
+    """Fail a step's first attempt when ``PIPELINE_INJECT_FAULTS`` names it (tests only).
+
+    Off unless the variable is set; each named step fails once per run date, so the retry
+    shows the step recovers with output identical to a clean run.
+    """
+    if step not in os.environ.get("PIPELINE_INJECT_FAULTS", "").split(","):
+        return
+    marker = lake.uri("_runs", dataset, run_date, "injected_faults", step)
+    if not lake.fs.exists(marker):
+        lake.fs.makedirs(marker.rsplit("/", 1)[0], exist_ok=True)
+        lake.fs.touch(marker)
+        raise InjectedFault(f"fault injected into {step} (first attempt)")
 
 
 def _iso(epoch: float) -> str:
@@ -64,7 +85,11 @@ def timed_step(lake: Lake, dataset: str, run_date: str, step: str) -> Iterator[d
     """Time the body; record success, skipped (StepSkipped) or failed (any error)."""
     started = time.time()
     result: dict = {"step": step, "started_at": _iso(started)}
+    earlier = read_steps(lake, dataset, run_date).get(step)
+    if earlier and earlier.get("status") == "failed":  # a retry: keep what happened before
+        result["earlier_attempts"] = [*earlier.pop("earlier_attempts", []), earlier]
     try:
+        _inject_fault_once(lake, dataset, run_date, step)
         yield result
     except StepSkipped as exc:
         result.update(status="skipped", detail=str(exc))

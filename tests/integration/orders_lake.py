@@ -13,18 +13,22 @@ import pyarrow.dataset as pads
 REPO = Path(__file__).resolve().parents[2]
 
 
-def pipeline_cli(*args: str, airflow_home: Path, timeout: int = 600) -> subprocess.CompletedProcess:
-    """Run ``pipeline`` as a user would, with its own Airflow home (SQLite metadata DB)."""
-    env = {
+def pipeline_cli(
+    *args: str, airflow_home: Path, timeout: int = 600, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run ``pipeline`` as a user would, with its own Airflow home (SQLite metadata DB);
+    ``env`` adds settings (e.g. ``PIPELINE_INVOICES_DB_URL``)."""
+    settings = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PIPELINE_"))},
         "AIRFLOW_HOME": str(airflow_home),
         "PIPELINE_SKIP_AIRFLOW_VARIABLES": "1",
         "PIPELINE_SPARK_MASTER": "local[2]",
         "PIPELINE_SPARK_SHUFFLE_PARTITIONS": "4",
+        **(env or {}),
     }
     command = [sys.executable, "-m", "pipeline.cli", *args]
     return subprocess.run(
-        command, env=env, capture_output=True, text=True, timeout=timeout, cwd=REPO
+        command, env=settings, capture_output=True, text=True, timeout=timeout, cwd=REPO
     )
 
 
