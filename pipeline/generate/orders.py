@@ -24,24 +24,26 @@ the same "latest file" order.
 from __future__ import annotations
 
 import bisect
-import codecs
 import csv
-import gzip
 import io
 import itertools
-import os
-import posixpath
 import random
-import sys
-from array import array
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from typing import IO
 
 from pipeline.lake import Lake
+
+from .files import (
+    FilePlan,
+    Weighted,
+    broken_line,
+    csv_text,
+    ensure_parent,
+    open_binary,
+    pin_mtimes,
+    spell_header,
+)
 
 DATASET = "orders"
 DIRTY_RATE = 0.06
@@ -187,75 +189,19 @@ HALF_CENT_PRICES = ("2.675", "0.125", "10.005")
 
 
 @dataclass(frozen=True)
-class _Weighted:
-    """Spellings with relative weights, drawn many at a time.
-
-    The weights are laid out in a lookup table of ``2**bits`` slots indexed by random
-    bytes: ten times faster than ``random.choices`` with weights, which matters at 1M rows.
-    """
-
-    table: tuple[str, ...]
-    bits: int
-
-    @classmethod
-    def of(cls, pairs: Iterable[tuple[str, float]]) -> _Weighted:
-        values, weights = zip(*pairs, strict=True)
-        bits = 16 if len(values) <= 4_096 else 20
-        slots, total = 1 << bits, sum(weights)
-        table: list[str] = []
-        for value, cumulative in zip(values, itertools.accumulate(weights), strict=True):
-            table += [value] * (round(cumulative / total * slots) - len(table))
-        return cls(tuple(table), bits)
-
-    def draw(self, rng: random.Random, k: int) -> list[str]:
-        table, shift = self.table, 32 - self.bits
-        return [table[number >> shift] for number in _random_uint32s(rng, k)]
-
-
-def _random_uint32s(rng: random.Random, k: int) -> array:
-    """``k`` random 32-bit numbers in one call, the same on every platform."""
-    numbers = array("I")
-    if numbers.itemsize != 4:
-        numbers = array("L")
-    numbers.frombytes(rng.randbytes(4 * k))
-    if sys.byteorder == "big":
-        numbers.byteswap()
-    return numbers
-
-
-@dataclass(frozen=True)
-class _FilePlan:
-    """Where one data file goes and how it is spelled."""
-
-    index: int
-    key: str
-    first_row: int
-    rows: int
-    columns: tuple[str, ...]
-    header: tuple[str, ...]
-    gzip: bool
-    bom: bool
-    crlf: bool
-
-    @property
-    def terminator(self) -> str:
-        return "\r\n" if self.crlf else "\n"
-
-
-@dataclass(frozen=True)
 class _Pools:
     """Every value spelling a clean row is drawn from, built once per call."""
 
-    customers: _Weighted
-    order_dates: _Weighted
-    statuses: _Weighted
-    update_statuses: _Weighted
-    quantities: _Weighted
-    prices: _Weighted
-    countries: _Weighted
-    updated_at: _Weighted
-    timestamps: _Weighted
-    notes: _Weighted
+    customers: Weighted
+    order_dates: Weighted
+    statuses: Weighted
+    update_statuses: Weighted
+    quantities: Weighted
+    prices: Weighted
+    countries: Weighted
+    updated_at: Weighted
+    timestamps: Weighted
+    notes: Weighted
 
 
 def generate_orders(
@@ -277,16 +223,16 @@ def generate_orders(
     generation = _Generation(rng, landing_date, rows, _build_pools(rng, landing_date, rows))
     keys = []
     for plan in _file_plans(rng, landing_date, rows, files):
-        with _open_binary(lake, plan.key, gzipped=plan.gzip, bom=plan.bom) as sink:
+        with open_binary(lake, plan.key, gzipped=plan.gzip, bom=plan.bom) as sink:
             generation.write_file(sink, plan)
         keys.append(plan.key)
     for number in range(bad_files):
         key = f"raw/{DATASET}/dt={landing_date.isoformat()}/orders_bad_{number + 1}.csv"
         kind = BAD_FILE_KINDS[number % len(BAD_FILE_KINDS)]
-        with lake.fs.open(_ensure_parent(lake, key), "wb") as handle:
+        with lake.fs.open(ensure_parent(lake, key), "wb") as handle:
             handle.write(_bad_file_bytes(rng, kind, generation))
         keys.append(key)
-    _pin_mtimes(lake, keys, landing_date)
+    pin_mtimes(lake, keys, landing_date)
     return keys
 
 
@@ -299,18 +245,18 @@ def _build_pools(rng: random.Random, landing_date: date, rows: int) -> _Pools:
     return _Pools(
         customers=_customer_pool(rng, rows),
         order_dates=_order_date_pool(rng, landing_date),
-        statuses=_Weighted.of(STATUS_SPELLINGS),
-        update_statuses=_Weighted.of(UPDATE_STATUS_SPELLINGS),
-        quantities=_Weighted.of(QUANTITY_SPELLINGS),
+        statuses=Weighted.of(STATUS_SPELLINGS),
+        update_statuses=Weighted.of(UPDATE_STATUS_SPELLINGS),
+        quantities=Weighted.of(QUANTITY_SPELLINGS),
         prices=_price_pool(rng),
-        countries=_Weighted.of(COUNTRY_SPELLINGS),
-        updated_at=_Weighted.of(updated_at),
-        timestamps=_Weighted.of(timestamps),
-        notes=_Weighted.of(NOTE_SPELLINGS),
+        countries=Weighted.of(COUNTRY_SPELLINGS),
+        updated_at=Weighted.of(updated_at),
+        timestamps=Weighted.of(timestamps),
+        notes=Weighted.of(NOTE_SPELLINGS),
     )
 
 
-def _customer_pool(rng: random.Random, rows: int) -> _Weighted:
+def _customer_pool(rng: random.Random, rows: int) -> Weighted:
     """A few customers order a lot, most rarely; some exports lower-case or pad the id."""
     size = max(50, rows // 8)
     numbers = list(range(1, size + 1))
@@ -324,10 +270,10 @@ def _customer_pool(rng: random.Random, rows: int) -> _Weighted:
             pairs.append((customer.lower(), weight * 0.3))
         if rank % 25 == 0:
             pairs.append((f" {customer} ", weight * 0.2))
-    return _Weighted.of(pairs)
+    return Weighted.of(pairs)
 
 
-def _price_pool(rng: random.Random) -> _Weighted:
+def _price_pool(rng: random.Random) -> Weighted:
     """A catalogue: everyday products (cheaper sells more), premium ones, half-cent prices.
 
     Premium products (~2% of rows) are the ones exported as ``$1,299.50``; half-cent
@@ -340,7 +286,7 @@ def _price_pool(rng: random.Random) -> _Weighted:
     ]
     premium = [rng.randint(1_000, 4_999) * 100 + rng.choice(endings) for _ in range(10)]
     half_cent = [(price, 0.005 / len(HALF_CENT_PRICES)) for price in HALF_CENT_PRICES]
-    return _Weighted.of(_catalogue(everyday, 0.975) + _catalogue(premium, 0.02) + half_cent)
+    return Weighted.of(_catalogue(everyday, 0.975) + _catalogue(premium, 0.02) + half_cent)
 
 
 def _catalogue(prices_in_cents: list[int], share: float) -> list[tuple[str, float]]:
@@ -366,13 +312,13 @@ def _price_spellings(cents: int) -> list[tuple[str, float]]:
     return spellings
 
 
-def _order_date_pool(rng: random.Random, landing_date: date) -> _Weighted:
+def _order_date_pool(rng: random.Random, landing_date: date) -> Weighted:
     """Order dates from the window before landing, in every accepted form."""
     pairs = []
     for days_back in range(1, ORDER_WINDOW_DAYS + 1):
         day = landing_date - timedelta(days=days_back)
         pairs += [(_spell_order_date(rng, day), 1.0) for _ in range(16)]
-    return _Weighted.of(pairs)
+    return Weighted.of(pairs)
 
 
 def _spell_order_date(rng: random.Random, day: date) -> str:
@@ -413,7 +359,7 @@ def _spell_timestamp(rng: random.Random, instant: datetime) -> str:
 
 
 # --- file layout -------------------------------------------------------------------------
-def _file_plans(rng: random.Random, landing_date: date, rows: int, files: int) -> list[_FilePlan]:
+def _file_plans(rng: random.Random, landing_date: date, rows: int, files: int) -> list[FilePlan]:
     """Split the rows over files; give each file its own key style, header and encoding."""
     sizes = [rows // files + (1 if index < rows % files else 0) for index in range(files)]
     firsts = [0, *itertools.accumulate(sizes)]
@@ -427,13 +373,13 @@ def _file_plans(rng: random.Random, landing_date: date, rows: int, files: int) -
         ]
         rng.shuffle(columns)
         plans.append(
-            _FilePlan(
+            FilePlan(
                 index=index,
                 key=_data_key(landing_date, index + 1, gzipped),
                 first_row=firsts[index],
                 rows=size,
                 columns=tuple(columns),
-                header=tuple(_spell_header(rng, name) for name in columns),
+                header=tuple(spell_header(rng, name) for name in columns),
                 gzip=gzipped,
                 bom=index % 2 == 0,
                 crlf=index % 2 == 1,
@@ -446,11 +392,6 @@ def _data_key(landing_date: date, number: int, gzipped: bool) -> str:
     if gzipped:
         return f"raw/{DATASET}/{landing_date:%Y/%m/%d}/orders_{number}.csv.gz"
     return f"raw/{DATASET}/dt={landing_date.isoformat()}/orders_{number}.csv"
-
-
-def _spell_header(rng: random.Random, name: str) -> str:
-    spellings = (name, name.upper(), name.title(), f" {name}", f"{name} ", f" {name.title()} ")
-    return rng.choices(spellings, weights=(50, 10, 15, 10, 10, 5))[0]
 
 
 # --- rows --------------------------------------------------------------------------------
@@ -480,9 +421,9 @@ class _Generation:
         order = sorted(range(count), key=positions.__getitem__)
         return [positions[i] for i in order], [chosen[i] for i in order]
 
-    def write_file(self, sink: IO[bytes], plan: _FilePlan) -> None:
+    def write_file(self, sink: IO[bytes], plan: FilePlan) -> None:
         """Stream one file chunk by chunk; remember some of its orders for later files."""
-        sink.write(_csv_text([plan.header], {}, plan.terminator).encode("utf-8"))
+        sink.write(csv_text([plan.header], {}, plan.terminator).encode("utf-8"))
         file_sample: list[dict[str, str]] = []
         end = plan.first_row + plan.rows
         for start in range(plan.first_row, end, CHUNK_ROWS):
@@ -491,10 +432,18 @@ class _Generation:
             broken = self._apply_specials(plan, columns, start, size, file_sample)
             records = list(zip(*(columns[name] for name in plan.columns), strict=True))
             raw_lines = {
-                pos: _broken_line(self.rng, kind, records[pos], plan)
+                pos: broken_line(
+                    self.rng,
+                    kind,
+                    records[pos],
+                    plan,
+                    quote_column="customer_id",
+                    number_column="unit_price",
+                    fallback="C000001",
+                )
                 for pos, kind in broken.items()
             }
-            sink.write(_csv_text(records, raw_lines, plan.terminator).encode("utf-8"))
+            sink.write(csv_text(records, raw_lines, plan.terminator).encode("utf-8"))
         self._remember(file_sample)
 
     def draw_columns(self, start: int, size: int) -> dict[str, list[str]]:
@@ -515,7 +464,7 @@ class _Generation:
 
     def _apply_specials(
         self,
-        plan: _FilePlan,
+        plan: FilePlan,
         columns: dict[str, list[str]],
         start: int,
         size: int,
@@ -583,54 +532,6 @@ class _Generation:
         self.resendable = (self.resendable + file_sample)[-RESERVOIR_SIZE:]
 
 
-def _broken_line(rng: random.Random, kind: str, record: tuple[str, ...], plan: _FilePlan) -> str:
-    """A hand-written malformed line, alone on its physical line.
-
-    Broken quoting comes as ``"C1" ,`` / ``"C"1,`` (csv.Error) or a stray ``C"1`` (not
-    RFC 4180); a wrong field count as an unquoted ``1,299.50``, a cut or a trailing comma.
-    """
-    fields = [
-        "" if name == "notes" else _quote(value)
-        for name, value in zip(plan.columns, record, strict=True)
-    ]
-    if kind == "broken_quote":
-        index = plan.columns.index("customer_id")
-        customer = record[index].strip() or "C000001"
-        head, tail = customer[:3], customer[3:]
-        fields[index] = rng.choice((f'"{customer}" ', f'"{head}"{tail}', f'{head}"{tail}'))
-    else:
-        variant = rng.randrange(3)
-        if variant == 0:  # a thousands separator nobody quoted
-            index = plan.columns.index("unit_price")
-            fields[index] = (
-                f"{rng.randint(1, 9)},{rng.randrange(1000):03d}.{rng.randrange(100):02d}"
-            )
-        elif variant == 1:  # a truncated line
-            fields.pop()
-        else:  # a trailing comma
-            fields.append("")
-    return ",".join(fields) + plan.terminator
-
-
-def _quote(value: str) -> str:
-    if any(char in value for char in ',"\r\n'):
-        return '"' + value.replace('"', '""') + '"'
-    return value
-
-
-def _csv_text(records: list[tuple[str, ...]], raw_lines: dict[int, str], terminator: str) -> str:
-    """CSV text of the records, with the hand-written broken lines spliced in."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator=terminator)
-    start = 0
-    for pos in sorted(raw_lines):
-        writer.writerows(records[start:pos])
-        buffer.write(raw_lines[pos])
-        start = pos + 1
-    writer.writerows(records[start:])
-    return buffer.getvalue()
-
-
 # --- whole bad files ---------------------------------------------------------------------
 def _bad_file_bytes(rng: random.Random, kind: str, generation: _Generation) -> bytes:
     """A file the contract rejects whole: no unit_price column, empty, or not text."""
@@ -645,35 +546,3 @@ def _bad_file_bytes(rng: random.Random, kind: str, generation: _Generation) -> b
     writer.writerow(columns)
     writer.writerows(zip(*(draws[name] for name in columns), strict=True))
     return buffer.getvalue().encode("utf-8")
-
-
-# --- storage -----------------------------------------------------------------------------
-def _ensure_parent(lake: Lake, key: str) -> str:
-    uri = lake.uri(key)
-    if lake.is_local:
-        lake.fs.makedirs(posixpath.dirname(uri), exist_ok=True)
-    return uri
-
-
-@contextmanager
-def _open_binary(lake: Lake, key: str, *, gzipped: bool, bom: bool) -> Iterator[IO[bytes]]:
-    """A byte stream into the lake object, gzip-compressed and/or UTF-8-BOM-prefixed."""
-    with lake.fs.open(_ensure_parent(lake, key), "wb") as raw:
-        if not gzipped:
-            raw.write(codecs.BOM_UTF8 if bom else b"")
-            yield raw
-            return
-        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz:
-            gz.write(codecs.BOM_UTF8 if bom else b"")
-            yield gz
-
-
-def _pin_mtimes(lake: Lake, keys: list[str], landing_date: date) -> None:
-    """Noon UTC of the landing date + i minutes: a stable 'latest file' order (local only)."""
-    if not lake.is_local:
-        return
-    noon = datetime.combine(landing_date, time(12), tzinfo=UTC).timestamp()
-    root = Path(lake.root.removeprefix("file://"))
-    for minute, key in enumerate(keys):
-        stamp = noon + 60 * minute
-        os.utime(root / key, (stamp, stamp))
