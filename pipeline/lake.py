@@ -21,6 +21,12 @@ from fsspec.implementations.arrow import ArrowFSWrapper
 PARTITION_COLUMN = "run_date"
 
 
+def validation_file_name(dataset: str, table: str) -> str:
+    """``validation.json`` for a dataset's own table, ``validation_<table>.json`` for others
+    (mirrors ``glue_lib.layout.validation_file_name``, which the validation job uses)."""
+    return "validation.json" if table == dataset else f"validation_{table}.json"
+
+
 class UnsafeKeyError(ValueError):
     """A key would resolve outside the lake root (``..``, absolute, empty segment)."""
 
@@ -43,6 +49,10 @@ class S3ArrowFileSystem(ArrowFSWrapper):
     datasets (which insist results lie under the base dir as given); ``mtime`` is epoch
     seconds, as ``LocalFileSystem`` reports it.
     """
+
+    # fsspec's instance cache keys on the wrapped pyarrow object's repr (its address), which
+    # a later filesystem with another endpoint could reuse; Lake caches its own instance.
+    cachable = False
 
     def _make_entry(self, info):
         entry = super()._make_entry(info)
@@ -150,6 +160,10 @@ class Lake:
 
     def run_file(self, dataset: str, run_date: date | str, name: str) -> str:
         return self.uri("_runs", dataset, str(run_date), name)
+
+    def validation_file(self, dataset: str, run_date: date | str, table: str) -> str:
+        """The validation report of one processed table (see :func:`validation_file_name`)."""
+        return self.run_file(dataset, run_date, validation_file_name(dataset, table))
 
     def catalog(self) -> str:
         return self.uri("_catalog")

@@ -24,7 +24,7 @@ import logging
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.providers.amazon.aws.links.athena import AthenaQueryResultsLink
@@ -34,6 +34,7 @@ from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerRunOp
 from airflow.providers.amazon.aws.operators.lambda_function import LambdaInvokeFunctionOperator
 from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
 from airflow.providers.amazon.aws.triggers.athena import AthenaTrigger
+from airflow.providers.amazon.aws.triggers.glue import GlueJobCompleteTrigger
 from airflow.providers.amazon.aws.utils import validate_execute_complete_event
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.sdk.exceptions import AirflowException, AirflowSkipException
@@ -49,6 +50,7 @@ from ..lake import Lake
 from ..landing import RawFile, files_landed_on
 from ..steps.timing import clear_steps, write_step
 from . import local_tasks
+from .aws_postgres import load_postgres as load_postgres  # step of datasets with a postgres sink
 from .callbacks import record_failure
 from .context import run_date_of
 from .local_steps import day_is_over
@@ -56,6 +58,8 @@ from .local_steps import day_is_over
 log = logging.getLogger(__name__)
 
 NEW_FILES_XCOM = "new_files"
+SKIP_REASON_XCOM = "skip_reason"
+SKIPPED_WITHOUT_REASON = {"sense_new_files": "no new files before the sensor's timeout"}
 
 DOCS = {
     "sense_new_files": "`S3KeySensor` over `raw/<dataset>/` in the lake bucket: succeeds once a "
@@ -66,9 +70,9 @@ DOCS = {
     "files and the run's manifest. Fails when the Lambda refuses the event.",
     "glue_job": "Runs the dataset's Glue PySpark job (`<glue_job_prefix>-<dataset>`): clean, "
     "quarantine bad rows, dedupe, write processed Parquet and per-file counts.",
-    "validate": "Runs the Great Expectations Glue job (`<glue_job_prefix>-validate`) on the "
-    "processed partition, expecting the clean job's valid-row count; writes Data Docs into the "
-    "lake. A failing suite fails the run.",
+    "validate": "Runs the Great Expectations Glue job (`<glue_job_prefix>-validate`) once per "
+    "processed table, on the run's partition, expecting the clean job's valid-row count; writes "
+    "Data Docs into the lake. A failing suite fails the run.",
     "crawl": "Runs the dataset's Glue crawler (`<glue_crawler_prefix>-<dataset>`): processed "
     "tables and their partitions into the Glue Data Catalog.",
     "athena_summaries": "Runs `sql/<dataset>/views/*.sql`, then each summary `sql/<dataset>/*.sql` "
@@ -146,9 +150,10 @@ class RecordStep:
             }
             error = context.get("exception")
             if self.status == "failed":
-                result["error"] = f"{type(error).__name__}: {error}"[:2000]
-            elif self.status == "skipped" and error is not None:
-                result["detail"] = str(error)[:2000]
+                result["error"] = (f"{type(error).__name__}: {error}" if error else "failed")[:2000]
+            elif self.status == "skipped":  # Airflow passes no exception for a skip
+                reason = ti.xcom_pull(task_ids=step, key=SKIP_REASON_XCOM) or error
+                result["detail"] = str(reason or SKIPPED_WITHOUT_REASON.get(step, "skipped"))[:2000]
             result.update(_step_details(step, ti))
             lake = Lake(Settings.load().lake_root)
             write_step(lake, self.dataset, run_date_of(context), step, result)
@@ -164,8 +169,10 @@ def _step_details(step: str, ti: Any) -> dict[str, Any]:
     if step == "trigger_lambda":
         response = ti.xcom_pull(task_ids=step) or {}
         return {"counts": response.get("counts")} if isinstance(response, dict) else {}
-    if step in ("glue_job", "validate"):
-        return {"job_run_id": ti.xcom_pull(task_ids=step, key="glue_job_run_id")}
+    if step == "glue_job":
+        return {"job_run_id": ti.xcom_pull(task_ids=step)}
+    if step == "validate":
+        return {"job_run_ids": ti.xcom_pull(task_ids=step)}
     if step == "athena_summaries":
         return {"summaries": ti.xcom_pull(task_ids=step)}
     return {}
@@ -221,9 +228,9 @@ class NewRawFiles:
             context["ti"].xcom_push(key=NEW_FILES_XCOM, value=[f.as_dict() for f in new])
             return True
         if day_is_over(day):
-            raise AirflowSkipException(
-                f"no new {self.dataset} files landed on {run_date}: nothing to do"
-            )
+            reason = f"no new {self.dataset} files landed on {run_date}: nothing to do"
+            context["ti"].xcom_push(key=SKIP_REASON_XCOM, value=reason)
+            raise AirflowSkipException(reason)
         return False
 
     def select(self, files: list[dict], day: date) -> list[RawFile]:
@@ -275,7 +282,7 @@ def sense_new_files(dataset: str, settings: Settings):
 
 
 @dataclass(frozen=True)
-class TriggerEvent:
+class LambdaEvent:
     """Callable ``payload``: the S3-shaped event for the files the sensor found (JSON)."""
 
     dataset: str
@@ -316,7 +323,7 @@ def trigger_lambda(dataset: str, settings: Settings):
         function_name=settings.lambda_function,
         invocation_type="RequestResponse",
         log_type="Tail",
-        payload=TriggerEvent(dataset, settings.lake_root),
+        payload=LambdaEvent(dataset, settings.lake_root),
         execution_timeout=timedelta(minutes=15),
         doc_md=DOCS["trigger_lambda"],
         **step_callbacks(dataset),
@@ -340,30 +347,95 @@ class CleanJobArguments:
 
 @dataclass(frozen=True)
 class ValidationJobArguments:
-    """Callable ``script_args`` of the validation job (reads the run's ``job_counts.json``)."""
+    """Callable ``runs_arguments`` of the validation job: one argument set per processed table.
+
+    ``--expected_rows`` comes from the run's ``job_counts.json``, written by the clean job.
+    """
 
     dataset: str
     lake_root: str
     scripts_uri: str
 
-    def __call__(self, context: dict[str, Any], jinja_env: Any = None) -> dict[str, str]:
+    def __call__(self, context: dict[str, Any], jinja_env: Any = None) -> list[dict[str, str]]:
         spec = get_dataset(self.dataset)
         lake = Lake(self.lake_root)
         run_date = run_date_of(context)
         with lake.fs.open(lake.run_file(self.dataset, run_date, "job_counts.json")) as stream:
             expected = expected_rows_by_table(spec, json.load(stream))
-        (table,) = spec.tables
-        return validation_arguments(
-            spec, table, lake, run_date, expected[table], suite_uri(spec, table, self.scripts_uri)
-        )
+        return [
+            validation_arguments(
+                spec,
+                table,
+                lake,
+                run_date,
+                expected[table],
+                suite_uri(spec, table, self.scripts_uri),
+            )
+            for table in spec.tables
+        ]
 
 
-def _glue_job(task_id: str, job_name: str, script_args, timeout: timedelta, dataset, settings):
+class GlueJobRunsOperator(GlueJobOperator):
+    """``GlueJobOperator`` that runs its job once per argument set, one run after another.
+
+    The validation job checks one processed table per run and a dataset may have several
+    (invoices: headers and lines), while the step keeps one task id. Runs go in order, each
+    waited for (deferred, when deferrable) before the next starts; the first failure fails
+    the task. ``durable`` is off: its retry-reconnect tags every run of the task with the
+    same id, so a retry could attach to another table's run; re-validating is harmless.
+    Returns the job run ids.
+    """
+
+    template_fields = (*GlueJobOperator.template_fields, "runs_arguments")
+    template_fields_renderers: ClassVar[dict[str, str]] = {
+        **GlueJobOperator.template_fields_renderers,
+        "runs_arguments": "json",
+    }
+
+    def __init__(self, *, runs_arguments: Any, **kwargs: Any) -> None:
+        super().__init__(durable=False, **kwargs)
+        self.runs_arguments = runs_arguments
+
+    def execute(self, context):
+        return self._run_from(context, 0, [])
+
+    def resume_runs(self, context, event=None, *, position: int, run_ids: list[str]):
+        event = validate_execute_complete_event(event)
+        if event.get("status") != "success":
+            raise AirflowException(f"Error in glue job: {event}")
+        return self._run_from(context, position + 1, run_ids)
+
+    def _run_from(self, context, position: int, run_ids: list[str]) -> list[str]:
+        for index in range(position, len(self.runs_arguments)):
+            self.script_args = self.runs_arguments[index]
+            self._job_run_id = None
+            run_id = self.submit_job(context)
+            run_ids = [*run_ids, run_id]
+            if self.deferrable:
+                self.defer(
+                    trigger=GlueJobCompleteTrigger(
+                        job_name=self.job_name,
+                        run_id=run_id,
+                        verbose=self.verbose,
+                        aws_conn_id=self.aws_conn_id,
+                        waiter_delay=self.waiter_delay,
+                        waiter_max_attempts=self.waiter_max_attempts,
+                        region_name=self.region_name,
+                        verify=self.verify,
+                        botocore_config=self.botocore_config,
+                    ),
+                    method_name="resume_runs",
+                    kwargs={"position": index, "run_ids": run_ids},
+                )
+            self.poll_until_complete(run_id, context)
+        return run_ids
+
+
+def _glue_job(operator, task_id: str, job_name: str, timeout: timedelta, dataset, settings, **args):
     poll = poll_seconds()
-    return GlueJobOperator(
+    return operator(
         task_id=task_id,
         job_name=job_name,
-        script_args=script_args,
         wait_for_completion=True,
         deferrable=deferrable(),
         stop_job_run_on_kill=True,
@@ -372,6 +444,7 @@ def _glue_job(task_id: str, job_name: str, script_args, timeout: timedelta, data
         waiter_max_attempts=_attempts(timeout, poll),
         execution_timeout=timeout,
         doc_md=DOCS[task_id],
+        **args,
         **step_callbacks(dataset),
         **_aws(settings),
     )
@@ -380,12 +453,13 @@ def _glue_job(task_id: str, job_name: str, script_args, timeout: timedelta, data
 def glue_job(dataset: str, settings: Settings):
     lake_bucket(settings)
     return _glue_job(
+        GlueJobOperator,
         "glue_job",
         f"{settings.glue_job_prefix}-{dataset}",
-        CleanJobArguments(dataset, settings.lake_root),
         timedelta(hours=2),
         dataset,
         settings,
+        script_args=CleanJobArguments(dataset, settings.lake_root),
     )
 
 
@@ -396,17 +470,16 @@ def validate(dataset: str, settings: Settings):
             "PIPELINE_GLUE_SCRIPTS_URI must be set on the aws target (the validation job reads "
             "<uri>/expectations/<table>.json; see the glue_scripts_uri Terraform output)"
         )
-    if len(get_dataset(dataset).tables) != 1:
-        raise ConfigError(
-            f"the aws validate step validates one processed table; {dataset} has more"
-        )
     return _glue_job(
+        GlueJobRunsOperator,
         "validate",
         f"{settings.glue_job_prefix}-validate",
-        ValidationJobArguments(dataset, settings.lake_root, settings.glue_scripts_uri),
         timedelta(minutes=30),
         dataset,
         settings,
+        runs_arguments=ValidationJobArguments(
+            dataset, settings.lake_root, settings.glue_scripts_uri
+        ),
     )
 
 

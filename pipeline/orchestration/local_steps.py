@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 from ..config import Settings
@@ -79,6 +80,25 @@ def validate(dataset: str, run_date: str) -> dict:
         )
         step["success"] = all(r.get("success") for r in results.values())
     return {table: bool(r.get("success")) for table, r in results.items()}
+
+
+def load_postgres(
+    dataset: str, run_date: str, url: str | Callable[[], str] | None = None
+) -> dict[str, int]:
+    """Upsert the run's processed records into the dataset's PostgreSQL database.
+
+    ``url`` (or a function returning it, resolved inside the timed step) defaults to the
+    dataset's configured URL (:func:`pipeline.config.database_url`).
+    """
+    from ..config import database_url
+    from ..steps.postgres import load_run, redact
+
+    _, lake = _lake()
+    with timed_step(lake, dataset, run_date, "load_postgres") as step:
+        target = url() if callable(url) else url or database_url(dataset)
+        step["database"] = redact(target)
+        step["counts"] = load_run(lake, dataset, run_date, target)
+    return step["counts"]
 
 
 def crawl(dataset: str, run_date: str) -> dict:

@@ -39,6 +39,6 @@ def run_validation_local(
             spec, table, lake, run_date, expected_rows[table], suite_uri(spec, table)
         )
         run_glue_script(VALIDATE_SCRIPT, arguments, settings)
-        with lake.fs.open(lake.run_file(spec.name, str(run_date), "validation.json")) as stream:
+        with lake.fs.open(lake.validation_file(spec.name, str(run_date), table)) as stream:
             results[table] = json.load(stream)
     return results
