@@ -50,6 +50,18 @@ resource "aws_s3_object" "job_script" {
   kms_key_id             = var.kms_key_arn
 }
 
+# The expectation suites the validate job reads (--suite_uri <scripts>/expectations/<table>.json).
+resource "aws_s3_object" "expectation_suite" {
+  for_each               = toset(local.all_tables)
+  bucket                 = var.artifacts_bucket_name
+  key                    = "${var.scripts_prefix}expectations/${each.key}.json"
+  source                 = "${var.glue_jobs_dir}/../expectations/${each.key}.json"
+  source_hash            = filemd5("${var.glue_jobs_dir}/../expectations/${each.key}.json")
+  content_type           = "application/json"
+  server_side_encryption = "aws:kms"
+  kms_key_id             = var.kms_key_arn
+}
+
 resource "aws_s3_object" "validate_script" {
   bucket                 = var.artifacts_bucket_name
   key                    = "${var.scripts_prefix}validate_job.py"
