@@ -7,7 +7,7 @@ LAKE ?= lake
 DATE ?= 2024-03-01
 ROWS ?= 5000
 
-.PHONY: demo test setup lint format lock airflow dashboard clean
+.PHONY: demo test test-load setup lint format lock airflow dashboard clean
 
 setup:
 	@scripts/bootstrap.sh
@@ -26,6 +26,9 @@ airflow:
 
 dashboard: setup
 	$(BIN)/pipeline dashboard --lake $(LAKE)
+
+test-load: setup
+	$(BIN)/pytest -m load tests/reliability/test_backfill_load.py
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
