@@ -6,7 +6,8 @@
 
 Reads ``<lake>/processed/<table>/run_date=<D>/``, runs the suite at ``--suite_uri`` with
 ``expected_row_count = --expected_rows`` (the clean job's valid-row count), writes
-``<lake>/_runs/<dataset>/<D>/validation.json`` (always, also when validation fails or cannot
+``<lake>/_runs/<dataset>/<D>/validation.json`` (``validation_<table>.json`` when the table is
+not named like the dataset; always, also when validation fails or cannot
 run) and publishes GX Data Docs to ``<lake>/data_docs/``. Exits non-zero with a one-line
 message when the suite fails. The GX logic is in ``glue_lib.validation``; this script only
 does arguments, the session and I/O, identically under spark-submit and on AWS Glue.
@@ -61,7 +62,9 @@ class JobPaths:
         return cls(
             partition=layout.processed_partition(lake, table, run_date),
             table_root=f"{lake}/processed/{table}",
-            summary=layout.run_file(lake, dataset, run_date, "validation.json"),
+            summary=layout.run_file(
+                lake, dataset, run_date, layout.validation_file_name(dataset, table)
+            ),
             data_docs=f"{lake}/data_docs",
         )
 

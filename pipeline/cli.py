@@ -142,10 +142,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
+    from .generate.invoices import generate_invoices
     from .generate.orders import generate_orders
     from .generate.salaries import generate_salaries
 
-    generators = {"orders": generate_orders, "salaries": generate_salaries}
+    generators = {
+        "orders": generate_orders,
+        "salaries": generate_salaries,
+        "invoices": generate_invoices,  # --rows = invoices, one file each
+    }
     keys = generators[args.dataset](
         str(Lake(args.lake).root),
         args.date,

@@ -42,6 +42,21 @@ def setting(name: str, default: str) -> str:
     return default if value in (None, "") else value
 
 
+# Where a dataset with a PostgreSQL sink (e.g. invoices) is loaded when nothing is configured:
+# a local server with database, user and password ``pipeline`` (see the README).
+LOCAL_DATABASE_URL = "postgresql://pipeline:pipeline@localhost:5432/pipeline"
+
+
+def database_url(dataset: str) -> str:
+    """The PostgreSQL URL ``dataset``'s records are loaded into.
+
+    ``PIPELINE_<DATASET>_DB_URL`` (or Variable ``pipeline_<dataset>_db_url``), e.g.
+    ``PIPELINE_INVOICES_DB_URL``; else :data:`LOCAL_DATABASE_URL`. On the aws target an
+    unset URL is built from the RDS settings instead (``pipeline.orchestration.aws_postgres``).
+    """
+    return setting(f"{dataset}_db_url", LOCAL_DATABASE_URL)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved configuration for one process."""

@@ -20,6 +20,13 @@ class DatasetSpec:
     tables: tuple[str, ...]
     summaries: tuple[str, ...]
     description: str = ""
+    # Where the processed records are also loaded, e.g. ("postgres",): each sink adds a
+    # step (SINK_STEPS) after validation; datasets without sinks keep the seven steps.
+    sinks: tuple[str, ...] = ()
+
+    @property
+    def extra_steps(self) -> tuple[str, ...]:
+        return tuple(SINK_STEPS[sink] for sink in self.sinks)
 
     @property
     def job_path(self):
@@ -37,6 +44,8 @@ class DatasetSpec:
         return f"{self.name}_pipeline"
 
 
+SINK_STEPS = {"postgres": "load_postgres"}
+
 DATASETS: dict[str, DatasetSpec] = {
     "orders": DatasetSpec(
         name="orders",
@@ -49,6 +58,22 @@ DATASETS: dict[str, DatasetSpec] = {
             "average_order_value",
         ),
         description="Order exports (CSV) cleaned, deduplicated and summarised.",
+    ),
+    "salaries": DatasetSpec(
+        name="salaries",
+        job_script="glue_jobs/salaries_job.py",
+        tables=("salaries",),
+        summaries=("salary_by_country", "india_vs_us"),
+        description="HR salary exports (CSV): pay per country, India and the US side by side.",
+    ),
+    "invoices": DatasetSpec(
+        name="invoices",
+        job_script="glue_jobs/invoices_job.py",
+        tables=("invoices", "invoice_lines"),
+        summaries=("revenue_by_customer", "monthly_invoicing"),
+        description="Text invoices parsed into headers and lines, checked, loaded into "
+        "PostgreSQL and summarised.",
+        sinks=("postgres",),
     ),
 }
 

@@ -42,6 +42,8 @@ ensure_apt_package() {  # command, package: install from Debian's packages when 
 
 ensure_java
 ensure_apt_package chromium chromium          # the dashboard's browser test
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 ||
+  ensure_apt_package initdb postgresql         # the invoices tests start a real server
 want="$(cat requirements.lock pyproject.toml requirements-tools.lock 2>/dev/null | sha256sum | cut -d' ' -f1)"
 if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
   exit 0

@@ -36,3 +36,12 @@ def lake_root(tmp_path: Path) -> Path:
     root = tmp_path / "lake"
     root.mkdir()
     return root
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """URL of a real PostgreSQL server for this test session (see tests/pg_server.py)."""
+    from pg_server import running_postgres
+
+    with running_postgres() as url:
+        yield url

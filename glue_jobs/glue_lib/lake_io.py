@@ -52,3 +52,12 @@ def delete(spark: SparkSession, uri: str) -> None:
     path, fs = _hadoop_path(spark, uri)
     if fs.exists(path):
         fs.delete(path, True)
+
+
+def copy_file(spark: SparkSession, source_uri: str, target_uri: str) -> None:
+    """Copy one object (replacing the target), through the Hadoop FileSystem of each side."""
+    source, source_fs = _hadoop_path(spark, source_uri)
+    target, target_fs = _hadoop_path(spark, target_uri)
+    jvm = spark.sparkContext._jvm
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
+    jvm.org.apache.hadoop.fs.FileUtil.copy(source_fs, source, target_fs, target, False, True, conf)

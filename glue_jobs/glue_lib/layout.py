@@ -23,3 +23,21 @@ def run_file(lake_root: str, dataset: str, run_date: str, name: str) -> str:
 
 def raw_file(lake_root: str, key: str) -> str:
     return f"{lake_root.rstrip('/')}/{key}"
+
+
+def quarantine_file(lake_root: str, dataset: str, run_date: str, key: str) -> str:
+    """Where a whole rejected raw file is copied (as the trigger Lambda copies bad files)."""
+    prefix = f"raw/{dataset}/"
+    relative = key[len(prefix) :] if key.startswith(prefix) else key
+    folder = f"{lake_root.rstrip('/')}/quarantine/{dataset}/files/{PARTITION_COLUMN}={run_date}"
+    return f"{folder}/{relative}"
+
+
+def enriched(lake_root: str, dataset: str, name: str) -> str:
+    return f"{lake_root.rstrip('/')}/enriched/{dataset}/{name}"
+
+
+def validation_file_name(dataset: str, table: str) -> str:
+    """``validation.json`` for a dataset's own table, ``validation_<table>.json`` for others
+    (a dataset with several processed tables keeps one report per table)."""
+    return "validation.json" if table == dataset else f"validation_{table}.json"

@@ -213,7 +213,7 @@ module "mwaa" {
   source_bucket_arn     = module.lake.artifacts_bucket_arn
   source_prefix         = local.mwaa_prefix
   kms_key_arn           = module.kms.key_arn
-  airflow_env           = local.airflow_env
+  airflow_env           = merge(local.airflow_env, local.invoices_db_env)
   upload_dags           = var.mwaa_upload_dags
   dags_dir              = local.dags_dir
   pipeline_dir          = local.pipeline_dir

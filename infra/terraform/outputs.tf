@@ -2,8 +2,8 @@
 #   terraform output -json airflow_env | jq -r 'to_entries[] | "export \(.key)=\(.value)"'
 
 output "airflow_env" {
-  description = "PIPELINE_* environment variables for Airflow (one per setting of pipeline/config.py)."
-  value       = local.airflow_env
+  description = "PIPELINE_* environment variables for Airflow (one per setting of pipeline/config.py; PIPELINE_INVOICES_DB_* when invoices is deployed)."
+  value       = merge(local.airflow_env, local.invoices_db_env)
 }
 
 output "lake_root" {

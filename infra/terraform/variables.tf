@@ -79,7 +79,8 @@ variable "processed_tables" {
   description = "Dataset -> processed table names (folders processed/<table>/ crawled into the catalog). Datasets not listed have one table named like the dataset. invoices needs [\"invoices\", \"invoice_lines\"]."
   type        = map(list(string))
   default = {
-    orders = ["orders"]
+    orders   = ["orders"]
+    invoices = ["invoices", "invoice_lines"]
   }
 
   validation {

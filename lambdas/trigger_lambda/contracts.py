@@ -34,6 +34,12 @@ CONTRACTS: dict[str, FileContract] = {
             "unit_price",
         ),
     ),
+    "salaries": FileContract(
+        dataset="salaries",
+        suffixes=(".csv", ".csv.gz"),
+        required_columns=("employee_id", "country", "salary"),
+    ),
+    "invoices": FileContract(dataset="invoices", suffixes=(".txt",), file_format="text"),
 }
 
 

@@ -21,6 +21,9 @@ DOCS = {
     "quarantine bad rows, dedupe, write processed Parquet and per-file counts.",
     "validate": "Runs the Great Expectations suite on the processed partition (a Glue job) and "
     "writes Data Docs into the lake. A failing suite fails the run.",
+    "load_postgres": "Upserts the run's processed records into the dataset's PostgreSQL "
+    "database in one transaction (`INSERT ... ON CONFLICT DO UPDATE`; a later run date wins; "
+    "lines a replaced record no longer has are deleted). Only datasets with a `postgres` sink.",
     "crawl": "Registers the processed table and its partitions in the catalog.",
     "athena_summaries": "Runs the summary SQL files (Athena/Trino dialect; DuckDB locally) and "
     "writes each result to `enriched/<dataset>/<summary>/`.",
@@ -91,6 +94,7 @@ def _simple(step_id: str, step, timeout: timedelta, trigger_rule: str = TriggerR
 
 glue_job = _simple("glue_job", local_steps.glue_job, timedelta(hours=2))
 validate = _simple("validate", local_steps.validate, timedelta(minutes=30))
+load_postgres = _simple("load_postgres", local_steps.load_postgres, timedelta(minutes=30))
 crawl = _simple("crawl", local_steps.crawl, timedelta(minutes=15))
 athena_summaries = _simple("athena_summaries", local_steps.athena_summaries, timedelta(minutes=30))
 run_record = _simple(

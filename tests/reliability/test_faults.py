@@ -50,7 +50,7 @@ def faulty_run(tmp_path_factory):
         "--date",
         str(DAY),
         airflow_home=base / "af",
-        extra_env=faults,
+        env=faults,
     )
     return lake, base, result
 
