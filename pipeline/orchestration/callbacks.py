@@ -35,6 +35,8 @@ def record_failure(context: dict[str, Any]) -> None:
             result = {"step": step, "status": "failed", "error": str(error)[:2000]}
             write_step(lake, dataset, run_date, step, result)
         record = build_run_record(lake, dataset, get_dataset(dataset).tables, run_date)
+        if record["status"] != "failed":  # e.g. the run_record step itself failed for good
+            record.update(status="failed", error=f"{step}: {error}")
         write_run_record(lake, record)
     except Exception as exc:  # the callback must never hide the original failure
         log.warning("could not record the failure of %s: %s", step, exc)
