@@ -28,28 +28,12 @@ from pipeline.steps.athena import (
     view_sql_files,
 )
 from pipeline.steps.crawl import crawl_table
+from tests.processed_schemas import ORDERS_SCHEMA
 
 DATABASE = "lake"
 SQL_FILES = sorted((REPO_ROOT / "sql").glob("*/**/*.sql"))
 ORDERS_SQL = get_dataset("orders").sql_dir
 SUMMARIES = ("average_order_value", "revenue_by_month", "sales_by_customer", "status_summary")
-
-ORDERS_SCHEMA = pa.schema(
-    [
-        ("order_id", pa.string()),
-        ("customer_id", pa.string()),
-        ("order_date", pa.date32()),
-        ("status", pa.string()),
-        ("quantity", pa.int32()),
-        ("unit_price", pa.decimal128(12, 2)),
-        ("country", pa.string()),
-        ("updated_at", pa.timestamp("us", tz="UTC")),
-        ("amount", pa.decimal128(14, 2)),
-        ("order_month", pa.string()),
-        ("source_key", pa.string()),
-        ("source_line", pa.int32()),
-    ]
-)
 
 
 def order(

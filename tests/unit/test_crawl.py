@@ -16,26 +16,11 @@ import pytest
 from pipeline import catalog
 from pipeline.lake import Lake
 from pipeline.steps.crawl import CrawlError, UnsupportedTypeError, crawl_table, glue_type
+from tests.processed_schemas import ORDERS_SCHEMA
 
 DATABASE = "lake"
 TABLE = "orders"
 
-ORDERS_SCHEMA = pa.schema(
-    [
-        ("order_id", pa.string()),
-        ("customer_id", pa.string()),
-        ("order_date", pa.date32()),
-        ("status", pa.string()),
-        ("quantity", pa.int32()),
-        ("unit_price", pa.decimal128(12, 2)),
-        ("country", pa.string()),
-        ("updated_at", pa.timestamp("us", tz="UTC")),
-        ("amount", pa.decimal128(14, 2)),
-        ("order_month", pa.string()),
-        ("source_key", pa.string()),
-        ("source_line", pa.int32()),
-    ]
-)
 ORDERS_COLUMNS = [
     {"Name": "order_id", "Type": "string"},
     {"Name": "customer_id", "Type": "string"},

@@ -31,6 +31,7 @@ from pipeline.datasets import DATASETS, DatasetSpec, UnknownDataset
 from pipeline.lake import Lake
 from pipeline.steps.athena import run_summaries
 from pipeline.steps.crawl import crawl_table
+from tests.processed_schemas import ORDERS_SCHEMA
 
 DATABASE = "lake"
 XSS = '<img src=x onerror="window.__xss=1">'  # a customer id straight from a user's file
@@ -43,22 +44,6 @@ WIDGETS = DatasetSpec(
 )
 TEST_DATASETS = {"orders": DATASETS["orders"], "widgets": WIDGETS}
 
-ORDERS_SCHEMA = pa.schema(
-    [
-        ("order_id", pa.string()),
-        ("customer_id", pa.string()),
-        ("order_date", pa.date32()),
-        ("status", pa.string()),
-        ("quantity", pa.int32()),
-        ("unit_price", pa.decimal128(12, 2)),
-        ("country", pa.string()),
-        ("updated_at", pa.timestamp("us", tz="UTC")),
-        ("amount", pa.decimal128(14, 2)),
-        ("order_month", pa.string()),
-        ("source_key", pa.string()),
-        ("source_line", pa.int32()),
-    ]
-)
 STATUSES = ("delivered", "shipped", "pending", "cancelled", "returned")
 
 
