@@ -84,6 +84,8 @@ def test_a_job_killed_mid_write_is_rerun_into_the_clean_output(faulty_run):
         str(REPO / ".venv/bin/spark-submit"),
         "--master",
         "local[2]",
+        "--conf",
+        "spark.sql.shuffle.partitions=4",  # as the pipeline CLI runs, so file counts compare
         str(REPO / "glue_jobs/orders_job.py"),
         "--dataset",
         "orders",
