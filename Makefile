@@ -7,7 +7,7 @@ LAKE ?= lake
 DATE ?= 2024-03-01
 ROWS ?= 5000
 
-.PHONY: demo test test-load setup lint format lock airflow dashboard clean
+.PHONY: demo test test-load bench setup lint format lock airflow dashboard clean
 
 setup:
 	@scripts/bootstrap.sh
@@ -29,6 +29,9 @@ dashboard: setup
 
 test-load: setup
 	$(BIN)/pytest -m load tests/reliability/test_backfill_load.py
+
+bench: setup
+	$(BIN)/python -m bench.run --sizes 1000000,5000000,20000000
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -1,0 +1,128 @@
+"""Run a command and measure it: wall time, CPU time and peak RSS of its process tree.
+
+Peak memory is the largest sum of resident set sizes over the process and all of its
+descendants (the JVM, the Python driver and Python workers of a spark-submit), sampled
+every ``interval`` seconds with psutil. Summing RSS counts shared pages once per process,
+so it errs on the high side, the same way for every engine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+RESULT_PREFIX = "BENCH_RESULT "
+
+
+@dataclass
+class Measurement:
+    command: list[str]
+    returncode: int
+    seconds: float
+    cpu_seconds: float
+    peak_rss_mb: float
+    peak_jvm_rss_mb: float
+    max_processes: int
+    load_before: tuple[float, float, float]
+    load_after: tuple[float, float, float]
+    result: dict = field(default_factory=dict)
+    log_path: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "seconds": round(self.seconds, 2),
+            "cpu_seconds": round(self.cpu_seconds, 2),
+            "peak_rss_mb": round(self.peak_rss_mb, 1),
+            "peak_jvm_rss_mb": round(self.peak_jvm_rss_mb, 1),
+            "max_processes": self.max_processes,
+            "load_before": [round(x, 2) for x in self.load_before],
+            "load_after": [round(x, 2) for x in self.load_after],
+            "returncode": self.returncode,
+            "log": self.log_path,
+            "result": self.result,
+        }
+
+
+def _tree_rss(root: psutil.Process) -> tuple[int, int, int]:
+    """(total RSS, JVM RSS, process count) of ``root`` and its descendants, in bytes."""
+    total = jvm = count = 0
+    try:
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0, 0, 0
+    for proc in procs:
+        try:
+            rss = proc.memory_info().rss
+            name = proc.name()
+        except psutil.Error:
+            continue
+        total += rss
+        count += 1
+        if name == "java":
+            jvm += rss
+    return total, jvm, count
+
+
+def run_measured(
+    command: list[str],
+    log_path: Path,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    interval: float = 0.05,
+) -> Measurement:
+    """Run ``command`` to completion (output to ``log_path``) while sampling its tree."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load_before = os.getloadavg()
+    peak = peak_jvm = max_procs = 0
+    started = time.monotonic()
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd, text=True
+        )
+        root = psutil.Process(process.pid)
+        while process.poll() is None:
+            total, jvm, count = _tree_rss(root)
+            peak, peak_jvm = max(peak, total), max(peak_jvm, jvm)
+            max_procs = max(max_procs, count)
+            time.sleep(interval)
+        seconds = time.monotonic() - started
+    after_children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after_children.ru_utime - before_children.ru_utime) + (
+        after_children.ru_stime - before_children.ru_stime
+    )
+    return Measurement(
+        command=command,
+        returncode=process.returncode,
+        seconds=seconds,
+        cpu_seconds=cpu,
+        peak_rss_mb=peak / 2**20,
+        peak_jvm_rss_mb=peak_jvm / 2**20,
+        max_processes=max_procs,
+        load_before=load_before,
+        load_after=os.getloadavg(),
+        result=_read_result(log_path),
+        log_path=str(log_path),
+    )
+
+
+def _read_result(log_path: Path) -> dict:
+    """The engine's last ``BENCH_RESULT {json}`` line, if it printed one."""
+    result: dict = {}
+    with open(log_path, errors="replace") as log:
+        for line in log:
+            if line.startswith(RESULT_PREFIX):
+                result = json.loads(line[len(RESULT_PREFIX) :])
+    return result
+
+
+def emit_result(result: dict) -> None:
+    """What an engine subprocess prints last, for :func:`run_measured` to pick up."""
+    print(RESULT_PREFIX + json.dumps(result, default=str), flush=True)
