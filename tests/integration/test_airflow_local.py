@@ -98,7 +98,7 @@ def airflow(tmp_path_factory):
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGINT)
             try:
-                process.wait(timeout=60)
+                process.wait(timeout=180)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
         log.close()
@@ -172,6 +172,6 @@ def test_pipeline_backfill_over_the_same_range_changes_nothing(airflow):
 def test_standalone_shuts_down_cleanly(airflow):
     process, port = airflow["process"], airflow["port"]
     os.killpg(process.pid, signal.SIGINT)
-    process.wait(timeout=60)
+    process.wait(timeout=180)
     with socket.socket() as sock:
         assert sock.connect_ex(("127.0.0.1", port)) != 0, "api-server still listening"
