@@ -16,11 +16,12 @@ import time
 from types import ModuleType
 
 from pyspark import StorageLevel
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from . import layout, outcomes
 from .args import parse_job_args
-from .csv_records import BAD_FILE, read_csv_records
+from .csv_records import read_csv_records
 from .lake_io import read_text, write_text
 from .run_counts import assemble_counts
 from .session import build_spark, job_logger
@@ -48,34 +49,42 @@ def run_csv_job(rules: ModuleType, job_name: str, argv: list[str] | None = None)
 
     records = read_csv_records(
         spark, {layout.raw_file(root, f["key"]): f["key"] for f in readable}, rules.COLUMNS
-    ).persist(StorageLevel.MEMORY_AND_DISK)
+    )
     files = spark.createDataFrame(
         [(f["key"], int(f["order"]), f["status"] == "duplicate_file") for f in readable],
         "source_key string, file_order int, duplicate_file boolean",
     )
-    file_errors = {
-        row["source_key"]: row["raw_record"]
-        for row in records.where(F.col("parse_error") == BAD_FILE).collect()
-    }
-    rows = records.where(F.col("parse_error").isNull() | (F.col("parse_error") != BAD_FILE))
-    classified = outcomes.classify_rows(
-        rules.clean(rows), files, rules.KEY, rules.latest_first()
-    ).persist(StorageLevel.MEMORY_AND_DISK)
+    # One parse, one cache: every output below reads the staged rows (see outcomes.py).
+    staged = outcomes.stage_rows(rules.clean(records), files, rules.COLUMNS).persist(
+        StorageLevel.MEMORY_AND_DISK
+    )
+    tallies = [row.asDict() for row in outcomes.staged_tallies(staged).collect()]
+    log.info("parsed, cleaned and staged in %.1fs", time.monotonic() - started)
+    file_errors = {}
+    if any(t[outcomes.MARKER] for t in tallies):
+        markers = staged.where(F.col(outcomes.MARKER)).select("source_key", "raw_record")
+        file_errors = {row["source_key"]: row["raw_record"] for row in markers.collect()}
 
     processed_uri = layout.processed_partition(root, rules.TABLE, run_date)
-    outcomes.processed_rows(classified, rules.PROCESSED_COLUMNS).write.mode("overwrite").parquet(
-        processed_uri
-    )
+    outcomes.ranked_valid_rows(
+        staged, rules.KEY, rules.latest_first(), rules.PROCESSED_COLUMNS, rules.COLUMNS
+    ).write.mode("overwrite").parquet(processed_uri)
+    log.info("processed written at %.1fs", time.monotonic() - started)
     quarantine_uri = layout.quarantine_rows_partition(root, dataset, run_date)
-    outcomes.quarantined_rows(classified, rules.COLUMNS).write.mode("overwrite").parquet(
+    quarantine = outcomes.staged_quarantine_rows(staged, rules.COLUMNS)
+    quarantine.coalesce(spark.sparkContext.defaultParallelism).write.mode("overwrite").parquet(
         quarantine_uri
     )
-    counts = assemble_counts(
-        readable,
-        [row.asDict() for row in outcomes.file_counts(classified).collect()],
-        [row.asDict() for row in outcomes.rejections_by_file_and_reason(classified).collect()],
-        file_errors,
-    )
+    if "source_key" in rules.PROCESSED_COLUMNS:  # count what was stored: one column read
+        valid_by_file = _rows_by_file(spark.read.schema("source_key string").parquet(processed_uri))
+    else:
+        valid_by_file = _rows_by_file(
+            outcomes.ranked_valid_rows(
+                staged, rules.KEY, rules.latest_first(), ("source_key",), rules.COLUMNS
+            )
+        )
+    per_file, per_reason = outcomes.counts_from_tallies(tallies, valid_by_file)
+    counts = assemble_counts(readable, per_file, per_reason, file_errors)
     counts.update(
         dataset=dataset, run_date=run_date, processed=processed_uri, quarantine=quarantine_uri
     )
@@ -86,9 +95,13 @@ def run_csv_job(rules: ModuleType, job_name: str, argv: list[str] | None = None)
         json.dumps(counts, indent=2),
     )
     _log_counts(log, counts, time.monotonic() - started, processed_uri)
-    classified.unpersist()
-    records.unpersist()
+    staged.unpersist()
     return 0
+
+
+def _rows_by_file(rows: DataFrame) -> dict[str, int]:
+    counted = rows.groupBy("source_key").count().collect()
+    return {row["source_key"]: row["count"] for row in counted}
 
 
 def _log_counts(log, counts: dict, seconds: float, processed_uri: str) -> None:

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+from .csv_records import BAD_FILE
+
 VALID, REJECTED, DUPLICATE = "valid", "rejected", "duplicate"
 
 
@@ -74,3 +76,123 @@ def rejections_by_file_and_reason(classified: DataFrame) -> DataFrame:
         .groupBy("source_key", "reason")
         .agg(F.count(F.lit(1)).alias("rows"))
     )
+
+
+# --- one cached pass: the flow the generic CSV job uses -----------------------------------
+# ``classify_rows`` ranks every row (rejected ones and their raw text included) in one wide
+# shuffle. The functions below give the same outcomes with less data moved: rows are staged
+# once (raw text kept only where quarantine needs it), only valid candidates are ranked,
+# and counts come from small aggregates.
+
+CANDIDATE = "_candidate"
+REJECTED_ROW = "_rejected"
+MARKER = "_bad_file_marker"
+
+
+def stage_rows(cleaned: DataFrame, files: DataFrame, raw_columns: Sequence[str]) -> DataFrame:
+    """Cleaned rows plus ``file_order``, ``duplicate_file`` and three flags, ready to cache.
+
+    ``cleaned`` may hold the whole-file ``bad_file`` marker rows of the parser (flagged
+    ``_bad_file_marker``; they are never counted, ranked or quarantined). ``_rejected``
+    and ``_candidate`` are what :func:`classify_rows` calls rejected and "ranked among
+    valid rows". Raw text (``raw_<column>``, ``raw_record``) is only needed by quarantine,
+    so it is kept for rejected and marker rows and nulled for the rest.
+    """
+    joined = cleaned.join(F.broadcast(files), "source_key", "left")
+    duplicate_file = F.coalesce(F.col("duplicate_file"), F.lit(False))
+    marker = F.coalesce(F.col("parse_error") == BAD_FILE, F.lit(False))
+    rejected = F.col("reason").isNotNull() & ~duplicate_file & ~marker
+    candidate = F.col("reason").isNull() & ~duplicate_file & ~marker
+    raw = {f"raw_{name}" for name in raw_columns} | {"raw_record"}
+    columns = [
+        F.when(rejected | marker, F.col(name)).alias(name)
+        if name in raw
+        else duplicate_file.alias(name)
+        if name == "duplicate_file"
+        else F.col(name)
+        for name in joined.columns
+    ]
+    return joined.select(
+        *columns, marker.alias(MARKER), rejected.alias(REJECTED_ROW), candidate.alias(CANDIDATE)
+    )
+
+
+def ranked_valid_rows(
+    staged: DataFrame,
+    key: str,
+    latest_first: Sequence[Column],
+    columns: Sequence[str],
+    raw_columns: Sequence[str],
+) -> DataFrame:
+    """The processed table's rows: per ``key``, the first candidate in ``latest_first``
+    order (what :func:`processed_rows` of :func:`classify_rows` gives). Only candidates,
+    without their raw text, go through the shuffle."""
+    raw = {f"raw_{name}" for name in raw_columns} | {"raw_record"}
+    narrow = staged.where(F.col(CANDIDATE)).select(
+        *[name for name in staged.columns if name not in raw or name in columns]
+    )
+    window = Window.partitionBy(key).orderBy(*latest_first)
+    return (
+        narrow.withColumn("_rank", F.row_number().over(window))
+        .where(F.col("_rank") == 1)
+        .select(*columns)
+    )
+
+
+def staged_quarantine_rows(staged: DataFrame, raw_columns: Sequence[str]) -> DataFrame:
+    """Rejected rows with their raw fields, file key, line number and reason (as
+    :func:`quarantined_rows`)."""
+    raw = [f"raw_{name}" for name in raw_columns]
+    return staged.where(F.col(REJECTED_ROW)).select(
+        "source_key", "source_line", "reason", *raw, "raw_record"
+    )
+
+
+def staged_tallies(staged: DataFrame) -> DataFrame:
+    """Row counts per (file, reason, duplicate_file, marker flag): a small table."""
+    return staged.groupBy("source_key", "reason", "duplicate_file", MARKER).agg(
+        F.count(F.lit(1)).alias("rows")
+    )
+
+
+def counts_from_tallies(
+    tallies: list[dict], valid_by_file: dict[str, int]
+) -> tuple[list[dict], list[dict]]:
+    """(per-file counts, per-(file, reason) rejections) in the shapes of
+    :func:`file_counts` and :func:`rejections_by_file_and_reason`.
+
+    ``valid_by_file`` is the number of rows each file has in the processed table; a
+    candidate that did not make it there is a duplicate, as is every row of a duplicate
+    file.
+    """
+    per_file: dict[str, dict] = {}
+    per_reason: dict[tuple[str, str], int] = {}
+    for tally in tallies:
+        if tally[MARKER]:
+            continue
+        key, rows = tally["source_key"], int(tally["rows"])
+        item = per_file.setdefault(
+            key,
+            {
+                "source_key": key,
+                "rows_read": 0,
+                "rows_valid": 0,
+                "rows_rejected": 0,
+                "rows_duplicate": 0,
+            },
+        )
+        item["rows_read"] += rows
+        if tally["duplicate_file"]:
+            item["rows_duplicate"] += rows
+        elif tally["reason"] is not None:
+            item["rows_rejected"] += rows
+            pair = (key, tally["reason"])
+            per_reason[pair] = per_reason.get(pair, 0) + rows
+        else:
+            item["rows_duplicate"] += rows  # candidates; the valid ones are moved below
+    for key, valid in valid_by_file.items():
+        item = per_file[key]
+        item["rows_valid"] += valid
+        item["rows_duplicate"] -= valid
+    reasons = [{"source_key": k, "reason": r, "rows": n} for (k, r), n in per_reason.items()]
+    return list(per_file.values()), reasons
