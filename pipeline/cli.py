@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import sys
+from contextlib import nullcontext
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -169,12 +170,20 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _run(dataset: str, lake_root: str, days: list[date]) -> int:
+    from .config import Settings
+    from .spark_runner import warm_spark_runner
+
     lake = Lake(lake_root)
     outcomes = []
-    for day in days:
-        record = run_dag(dataset, lake.root, day)
-        print_run_summary(record, lake)
-        outcomes.append((day, record["status"]))
+    prepare_local_airflow(lake.root)
+    settings = Settings.load()
+    # a runner named in the settings is used as it is (the test suite shares one)
+    start = not settings.spark_runner
+    with warm_spark_runner(settings) if start else nullcontext():
+        for day in days:
+            record = run_dag(dataset, lake.root, day)
+            print_run_summary(record, lake)
+            outcomes.append((day, record["status"]))
     if len(days) > 1:
         print("\nbackfill:", ", ".join(f"{day} {status}" for day, status in outcomes))
     return EXIT_FAILED if any(status == "failed" for _, status in outcomes) else EXIT_OK

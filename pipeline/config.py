@@ -67,6 +67,9 @@ class Settings:
     spark_master: str = "local[*]"
     spark_driver_memory: str = "2g"
     spark_shuffle_partitions: str = "8"
+    # Unix socket of a warm local Spark driver (pipeline.spark_runner), set by the pipeline
+    # command while it runs; empty = one spark-submit per job; "off": the command starts none
+    spark_runner: str = ""
     sensor_timeout_seconds: str = "3600"
     sensor_poke_seconds: str = "60"
     # both targets: catalog names

@@ -38,31 +38,67 @@ def spark_submit_command(
         f"spark.sql.shuffle.partitions={settings.spark_shuffle_partitions}",
         str(script),
     ]
-    for key, value in glue_arguments.items():
-        command += [key if key.startswith("--") else f"--{key}", str(value)]
-    return command
+    return command + _argv(glue_arguments)
 
 
-def run_glue_script(script: Path, glue_arguments: dict[str, str], settings: Settings) -> None:
-    """Run the script to completion, relaying its output to the log; raise on failure."""
-    command = spark_submit_command(script, glue_arguments, settings)
-    env = {
+def submit_env() -> dict[str, str]:
+    """The environment spark-submit runs with: this venv's Python, the local Spark conf."""
+    return {
         **os.environ,
         "PYSPARK_PYTHON": sys.executable,
         "PYSPARK_DRIVER_PYTHON": sys.executable,
         "SPARK_CONF_DIR": str(LOCAL_SPARK_CONF),
     }
-    log.info("spark-submit %s %s", script.name, " ".join(command[command.index(str(script)) + 1 :]))
+
+
+def run_glue_script(script: Path, glue_arguments: dict[str, str], settings: Settings) -> None:
+    """Run the script to completion, relaying its output to the log; raise on failure.
+
+    With a warm runner (``settings.spark_runner``, see :mod:`pipeline.spark_runner`) the
+    script runs in its long-lived driver; otherwise, or when it cannot be reached, in a
+    spark-submit of its own.
+    """
     tail: deque[str] = deque(maxlen=40)
-    with subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
-    ) as process:
-        assert process.stdout is not None
-        for line in process.stdout:
-            line = line.rstrip()
-            tail.append(line)
-            log.info("[%s] %s", script.stem, line)
-        code = process.wait()
+
+    def relay(line: str) -> None:
+        tail.append(line)
+        log.info("[%s] %s", script.stem, line)
+
+    arguments = _argv(glue_arguments)
+    code = None
+    if settings.spark_runner and settings.spark_runner != "off":
+        from .spark_runner import run_on_runner
+
+        log.info("warm runner: %s %s", script.name, " ".join(arguments))
+        code = run_on_runner(settings.spark_runner, script, arguments, relay)
+        if code is None:
+            log.warning("warm Spark runner unreachable; using spark-submit")
+    if code is None:
+        code = _spark_submit(script, glue_arguments, settings, relay)
     if code != 0:
         last = "\n".join(tail)
         raise GlueJobFailed(f"{script.name} exited with code {code}; last output:\n{last}")
+
+
+def _argv(glue_arguments: dict[str, str]) -> list[str]:
+    argv: list[str] = []
+    for key, value in glue_arguments.items():
+        argv += [key if key.startswith("--") else f"--{key}", str(value)]
+    return argv
+
+
+def _spark_submit(script: Path, glue_arguments: dict[str, str], settings: Settings, relay) -> int:
+    command = spark_submit_command(script, glue_arguments, settings)
+    log.info("spark-submit %s %s", script.name, " ".join(command[command.index(str(script)) + 1 :]))
+    with subprocess.Popen(
+        command,
+        env=submit_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            relay(line.rstrip())
+        return process.wait()

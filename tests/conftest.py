@@ -30,6 +30,26 @@ def spark():
     session.stop()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_spark_runner():
+    """One warm Spark runner for every ``pipeline`` command the suite runs.
+
+    A user's command starts its own (``pipeline.spark_runner``); the suite runs dozens, so
+    they share this one, started with the settings ``pipeline_cli`` gives them. Until it
+    is up, and if it fails, the jobs fall back to a spark-submit each.
+    """
+    from pipeline.config import Settings
+    from pipeline.spark_runner import RUNNER_ENV, warm_spark_runner
+    from tests.integration.orders_lake import SHARED_RUNNER_ENV
+
+    settings = Settings(spark_master="local[2]", spark_shuffle_partitions="4")
+    with warm_spark_runner(settings) as path:
+        os.environ.pop(RUNNER_ENV, None)  # in-process code keeps its own settings
+        os.environ[SHARED_RUNNER_ENV] = path
+        yield path
+    os.environ.pop(SHARED_RUNNER_ENV, None)
+
+
 @pytest.fixture
 def lake_root(tmp_path: Path) -> Path:
     """An empty local lake folder."""

@@ -55,8 +55,11 @@ def run_csv_job(rules: ModuleType, job_name: str, argv: list[str] | None = None)
         "source_key string, file_order int, duplicate_file boolean",
     )
     # One parse, one cache: every output below reads the staged rows (see outcomes.py).
+    # On disk, not in the heap: column batches of a 500K-row file being built in memory
+    # ran a 2 GB driver out of heap at 20M rows; on disk the heap stays flat and the OS page
+    # cache keeps it fast (bench/TUNING.md).
     staged = outcomes.stage_rows(rules.clean(records), files, rules.COLUMNS).persist(
-        StorageLevel.MEMORY_AND_DISK
+        StorageLevel.DISK_ONLY
     )
     tallies = [row.asDict() for row in outcomes.staged_tallies(staged).collect()]
     log.info("parsed, cleaned and staged in %.1fs", time.monotonic() - started)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import shutil
 import tempfile
@@ -60,6 +61,7 @@ def ship_glue_lib(spark: SparkSession) -> None:
     if not package_dir.is_dir() or spark.conf.get("spark.glue_lib.shipped", "false") == "true":
         return
     staging = Path(tempfile.mkdtemp(prefix="glue_lib_"))
+    atexit.register(shutil.rmtree, staging, ignore_errors=True)  # Spark keeps its own copy
     archive = shutil.make_archive(
         str(staging / "glue_lib"), "zip", root_dir=package_dir.parent, base_dir=package_dir.name
     )

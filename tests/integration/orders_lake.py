@@ -12,6 +12,8 @@ import pyarrow.dataset as pads
 
 REPO = Path(__file__).resolve().parents[2]
 
+SHARED_RUNNER_ENV = "TESTS_SPARK_RUNNER"  # set by tests/conftest.py
+
 
 def pipeline_cli(
     *args: str, airflow_home: Path, timeout: int = 600, env: dict[str, str] | None = None
@@ -24,6 +26,8 @@ def pipeline_cli(
         "PIPELINE_SKIP_AIRFLOW_VARIABLES": "1",
         "PIPELINE_SPARK_MASTER": "local[2]",
         "PIPELINE_SPARK_SHUFFLE_PARTITIONS": "4",
+        # the suite's warm Spark runner (tests/conftest.py), started with the same settings
+        "PIPELINE_SPARK_RUNNER": os.environ.get(SHARED_RUNNER_ENV, ""),
         **(env or {}),
     }
     command = [sys.executable, "-m", "pipeline.cli", *args]
