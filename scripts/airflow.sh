@@ -12,6 +12,9 @@ export PATH="$PWD/.venv/bin:$PATH"                # standalone starts its compon
 export AIRFLOW_HOME="${AIRFLOW_HOME:-$PWD/.airflow}"
 export AIRFLOW__CORE__DAGS_FOLDER="$PWD/dags"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
+# a handful of task slots on a laptop, not 32 idle LocalExecutor workers (they also made
+# the scheduler slow to stop on Ctrl-C)
+export AIRFLOW__CORE__PARALLELISM="${AIRFLOW__CORE__PARALLELISM:-4}"
 export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="${AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION:-False}"
 export AIRFLOW__API__PORT="${AIRFLOW_PORT:-8080}"
 export AIRFLOW__API__HOST="${AIRFLOW_HOST:-127.0.0.1}"
