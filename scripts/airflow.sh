@@ -46,4 +46,27 @@ Airflow (standalone) is starting with the DAGs in dags/ on the local target.
 MSG
 
 airflow db migrate >/dev/null
-exec airflow standalone
+if [ -z "${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN:-}" ]; then
+  # SQLite in write-ahead-log mode: readers do not block writers, so a CLI call such as
+  # `backfill create` beside the running components is not refused as "database is locked"
+  python -c 'import os, sqlite3; sqlite3.connect(os.environ["AIRFLOW_HOME"] + "/airflow.db").execute("PRAGMA journal_mode=WAL")'
+fi
+
+airflow standalone &
+standalone=$!
+stop() {
+  trap '' INT TERM
+  kill -INT "$standalone" 2>/dev/null || true
+  for _ in $(seq 60); do
+    kill -0 "$standalone" 2>/dev/null || break
+    sleep 0.5
+  done
+  # whatever has not stopped after 30 s (a scheduler waiting on its executor's workers)
+  for pid in $(pgrep -g $$); do
+    if [ "$pid" != $$ ]; then kill -KILL "$pid" 2>/dev/null || true; fi
+  done
+  wait || true
+  exit 0
+}
+trap stop INT TERM
+wait "$standalone"
