@@ -40,6 +40,10 @@ def api(port: int, path: str, token: str | None = None, body: dict | None = None
         return json.loads(response.read())
 
 
+def dag_runs(port: int, token: str, dataset: str) -> list[dict]:
+    return api(port, f"/api/v2/dags/{dataset}_pipeline/dagRuns", token)["dag_runs"]
+
+
 def wait_for(check, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -126,6 +130,21 @@ def test_airflow_backfill_processes_each_date_once(airflow):
         "orders_pipeline",
     ]
     command += ["--from-date", str(D1), "--to-date", str(D3)]
+
+    first_look = time.monotonic()
+
+    def quiet():
+        # The unpaused DAGs each start a scheduled run for the latest day when standalone
+        # comes up. SQLite takes one writer at a time and can refuse a lock upgrade outright
+        # ("database is locked") while those runs write, so the backfill waits for them
+        # (for them to appear, up to a minute, then to finish).
+        per_dag = [dag_runs(port, token, d) for d in ("orders", "salaries", "invoices")]
+        if not all(per_dag) and time.monotonic() - first_look < 60:
+            return None
+        runs = [r for runs in per_dag for r in runs]
+        return all(r["state"] not in ("queued", "running") for r in runs) or None
+
+    wait_for(quiet, 300, "the scheduled runs started with standalone")
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
 
