@@ -27,6 +27,7 @@ from pathlib import Path
 from bench.data import BENCH_DIR
 from bench.measure import run_measured
 from bench.run import RESULTS_DIR, engine_env
+from pipeline.config import SPARK_RUNNER_OFF
 from pipeline.generate.orders import generate_orders
 from pipeline.steps.timing import STEPS
 
@@ -51,7 +52,7 @@ def scenario(
     command = [sys.executable, "-m", "pipeline.cli", "run", "orders"]
     command += ["--lake", str(lake), "--date", run_date]
     started = time.time()
-    env = engine_env() | ({} if warm else {"PIPELINE_SPARK_RUNNER": "off"})
+    env = engine_env() | ({} if warm else {"PIPELINE_SPARK_RUNNER": SPARK_RUNNER_OFF})
     measured = run_measured(command, log, env=env, cwd=REPO)
     record_path = lake / "_runs" / "orders" / run_date / "run.json"
     if measured.returncode != 0 or not record_path.exists():

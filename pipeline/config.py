@@ -57,6 +57,9 @@ def database_url(dataset: str) -> str:
     return setting(f"{dataset}_db_url", LOCAL_DATABASE_URL)
 
 
+SPARK_RUNNER_OFF = "off"  # spark_runner value: a spark-submit per job, no warm runner
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved configuration for one process."""

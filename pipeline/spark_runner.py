@@ -29,7 +29,6 @@ from .spark_submit import spark_submit_command, submit_env
 log = logging.getLogger(__name__)
 RUNNER_SCRIPT = REPO_ROOT / "glue_jobs" / "local_runner.py"
 RUNNER_ENV = "PIPELINE_SPARK_RUNNER"
-RUNNER_OFF = "off"  # PIPELINE_SPARK_RUNNER=off: one spark-submit per job, as Airflow's workers
 START_TIMEOUT_SECONDS = 180
 _starting: dict[str, subprocess.Popen] = {}  # runners this process started, by socket
 

@@ -14,7 +14,7 @@ import sys
 from collections import deque
 from pathlib import Path
 
-from .config import REPO_ROOT, Settings
+from .config import REPO_ROOT, SPARK_RUNNER_OFF, Settings
 
 log = logging.getLogger(__name__)
 LOCAL_SPARK_CONF = REPO_ROOT / "glue_jobs" / "local-spark-conf"
@@ -66,7 +66,7 @@ def run_glue_script(script: Path, glue_arguments: dict[str, str], settings: Sett
 
     arguments = _argv(glue_arguments)
     code = None
-    if settings.spark_runner and settings.spark_runner != "off":
+    if settings.spark_runner not in ("", SPARK_RUNNER_OFF):
         from .spark_runner import run_on_runner
 
         log.info("warm runner: %s %s", script.name, " ".join(arguments))
