@@ -1,8 +1,11 @@
 """The Glue job flow every CSV dataset shares; a dataset only brings its rules module.
 
 A rules module provides ``TABLE`` (processed table), ``COLUMNS`` (raw contract columns),
-``PROCESSED_COLUMNS``, ``KEY`` (dedupe key), ``clean(records) -> DataFrame`` (adds
-cleaned columns and ``reason``) and ``latest_first() -> list[Column]``.
+``PROCESSED_COLUMNS``, ``KEY`` (dedupe key), ``latest_first() -> list[Column]`` and its
+cleaning, which adds cleaned columns and ``reason``: either Spark expressions,
+``clean(records: DataFrame) -> DataFrame``, or vectorised Arrow rules,
+``clean_table(records: pa.Table) -> pa.Table`` with the ``CLEANED_FIELDS`` it adds, which
+run inside the parse step's Python worker (orders: bench/TUNING.md says what that bought).
 
 Reads the files the trigger Lambda accepted (the manifest), writes
 ``processed/<table>/run_date=D/`` and ``quarantine/<dataset>/rows/run_date=D/`` (each
@@ -47,9 +50,13 @@ def run_csv_job(rules: ModuleType, job_name: str, argv: list[str] | None = None)
         len(readable),
     )
 
-    records = read_csv_records(
-        spark, {layout.raw_file(root, f["key"]): f["key"] for f in readable}, rules.COLUMNS
-    )
+    uris = {layout.raw_file(root, f["key"]): f["key"] for f in readable}
+    if hasattr(rules, "clean_table"):  # vectorised rules run inside the parse step
+        cleaned = read_csv_records(
+            spark, uris, rules.COLUMNS, (rules.clean_table, rules.CLEANED_FIELDS)
+        )
+    else:
+        cleaned = rules.clean(read_csv_records(spark, uris, rules.COLUMNS))
     files = spark.createDataFrame(
         [(f["key"], int(f["order"]), f["status"] == "duplicate_file") for f in readable],
         "source_key string, file_order int, duplicate_file boolean",
@@ -58,9 +65,7 @@ def run_csv_job(rules: ModuleType, job_name: str, argv: list[str] | None = None)
     # On disk, not in the heap: column batches of a 500K-row file being built in memory
     # ran a 2 GB driver out of heap at 20M rows; on disk the heap stays flat and the OS page
     # cache keeps it fast (bench/TUNING.md).
-    staged = outcomes.stage_rows(rules.clean(records), files, rules.COLUMNS).persist(
-        StorageLevel.DISK_ONLY
-    )
+    staged = outcomes.stage_rows(cleaned, files, rules.COLUMNS).persist(StorageLevel.DISK_ONLY)
     tallies = [row.asDict() for row in outcomes.staged_tallies(staged).collect()]
     log.info("parsed, cleaned and staged in %.1fs", time.monotonic() - started)
     file_errors = {}

@@ -4,7 +4,8 @@ Spark's CSV reader cannot say on which line a record started, nor reject broken
 quoting, and the contract needs both (quarantine rows carry file key and line). So the
 tokenising is done by Python's ``csv`` module (RFC 4180, quoted commas and line breaks)
 inside ``mapInArrow``: one task per file, Arrow batches out, every later step in Spark
-expressions. Values stay raw strings here; cleaning happens in the dataset's rules.
+expressions. Values stay raw strings here; cleaning happens in the dataset's rules
+(vectorised ones, given as ``cleaner``, run on each file's table in the same worker).
 
 Speed: most lines of a real export are one record with no quote character, and for
 those Python's ``csv`` module only splits on commas. :func:`parse_csv_table` splits such
@@ -19,7 +20,7 @@ import csv
 import gzip
 import io
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -34,6 +35,7 @@ _RFC4180_FIELD = r'(?:"(?:[^"]|"")*"|[^",\r\n]*)'
 _RFC4180_RECORD = re.compile(rf"{_RFC4180_FIELD}(?:,{_RFC4180_FIELD})*\r?\n?")
 _GLOB_CHARS = re.compile(r"([\\*?\[\]{}])")
 
+TableCleaner = Callable[[pa.Table], pa.Table]
 FIELD_SIZE_LIMIT = 1 << 20
 csv.field_size_limit(FIELD_SIZE_LIMIT)  # a field over 1 MiB is a malformed row, not a crash
 
@@ -265,7 +267,9 @@ def _empty_table(columns: Sequence[str]) -> pa.Table:
     return arrow_record_schema(columns).empty_table()
 
 
-def _records_from_files(columns: Sequence[str], key_of: dict[str, str]):
+def _records_from_files(
+    columns: Sequence[str], key_of: dict[str, str], clean_table: TableCleaner | None
+):
     """The function mapInArrow runs: (path, content) batches in, record batches out."""
     width = len(columns)
 
@@ -275,7 +279,11 @@ def _records_from_files(columns: Sequence[str], key_of: dict[str, str]):
             for i in range(batch.num_rows):
                 key = key_of[paths[i].as_py()]
                 table = _file_table(contents[i].as_py(), key, columns, width)
+                if clean_table is not None:
+                    table = clean_table(table)
                 yield from table.to_batches(max_chunksize=BATCH_ROWS)
+                del table
+                pa.default_memory_pool().release_unused()  # keep the worker flat across files
 
     return run
 
@@ -293,16 +301,27 @@ def _file_table(content: bytes, key: str, columns: Sequence[str], width: int) ->
 
 
 def read_csv_records(
-    spark: SparkSession, files: dict[str, str], columns: Sequence[str]
+    spark: SparkSession,
+    files: dict[str, str],
+    columns: Sequence[str],
+    cleaner: tuple[TableCleaner, Sequence[T.StructField]] | None = None,
 ) -> DataFrame:
-    """Parse ``files`` (``{uri: lake key}``) into records with raw string columns."""
+    """Parse ``files`` (``{uri: lake key}``) into records with raw string columns.
+
+    ``cleaner`` is a dataset's vectorised rules, ``(clean_table, fields it adds)``: they
+    then run on each file's records in the same Python worker, before Spark sees a row.
+    """
     schema = record_schema(columns)
+    clean_table = None
+    if cleaner is not None:
+        clean_table, added = cleaner
+        schema = T.StructType([*schema.fields, *added])
     if not files:
         return spark.createDataFrame([], schema)
     raw = spark.read.format("binaryFile").load([escape_glob(uri) for uri in files])
     qualified = {_qualified(spark, uri): key for uri, key in files.items()}
     parsed = raw.select("path", "content").mapInArrow(
-        _records_from_files(columns, qualified), schema
+        _records_from_files(columns, qualified, clean_table), schema
     )
     return parsed
 

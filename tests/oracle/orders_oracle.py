@@ -394,9 +394,9 @@ def parse_timestamp(text: str) -> datetime | None:
         local = datetime(
             int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micros
         )
-    except ValueError:
+        return local.replace(tzinfo=zone).astimezone(UTC)
+    except (ValueError, OverflowError):  # no such day, or its UTC time is outside years 1-9999
         return None
-    return local.replace(tzinfo=zone).astimezone(UTC)
 
 
 def _zone(offset: str | None) -> timezone | None:
@@ -404,7 +404,7 @@ def _zone(offset: str | None) -> timezone | None:
         return UTC
     digits = offset[1:].replace(":", "")
     hours, minutes = int(digits[:2]), int(digits[2:])
-    if hours > 23 or minutes > 59:
+    if minutes > 59 or hours * 60 + minutes > 18 * 60:  # java.time.ZoneOffset's range
         return None
     delta = timedelta(hours=hours, minutes=minutes)
     return timezone(-delta if offset[0] == "-" else delta)

@@ -1,12 +1,11 @@
-"""Each orders cleaning rule and rejection reason, on the shared SparkSession."""
+"""Each orders cleaning rule and rejection reason, through Spark on the shared SparkSession."""
 
 from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
-from glue_lib.countries import country_lookup
 from glue_lib.csv_records import record_schema
-from glue_lib.orders import COLUMNS, KEY, PROCESSED_COLUMNS, clean_orders, latest_first
+from glue_lib.orders import COLUMNS, KEY, PROCESSED_COLUMNS, clean, latest_first
 from glue_lib.outcomes import classify_rows as classify
 from glue_lib.outcomes import file_counts, quarantined_rows
 from glue_lib.outcomes import processed_rows as processed
@@ -21,11 +20,6 @@ GOOD = {
     "country": "US",
     "updated_at": "",
 }
-
-
-@pytest.fixture(scope="module")
-def countries(spark):
-    return spark.createDataFrame(sorted(country_lookup().items()), "name string, code string")
 
 
 def records(spark, rows, key="raw/orders/a.csv", parse_error=None):
@@ -50,12 +44,12 @@ def processed_rows(classified):
     return processed(classified, PROCESSED_COLUMNS)
 
 
-def clean_one(spark, countries, **changes):
-    return clean_orders(records(spark, [{**GOOD, **changes}]), countries).collect()[0]
+def clean_one(spark, **changes):
+    return clean(records(spark, [{**GOOD, **changes}])).collect()[0]
 
 
-def test_clean_row_values(spark, countries):
-    row = clean_one(spark, countries, unit_price=" $1,299.505 ", country="united states")
+def test_clean_row_values(spark):
+    row = clean_one(spark, unit_price=" $1,299.505 ", country="united states")
     assert row.reason is None
     assert (row.order_id, row.customer_id, row.status) == ("o1", "C1", "shipped")
     assert row.unit_price == Decimal("1299.51")
@@ -79,8 +73,8 @@ def test_clean_row_values(spark, countries):
         ("2024-03-01T23:46:10.123+0100", date(2024, 3, 1)),
     ],
 )
-def test_order_date_forms_become_utc_dates(spark, countries, text, expected):
-    row = clean_one(spark, countries, order_date=text)
+def test_order_date_forms_become_utc_dates(spark, text, expected):
+    row = clean_one(spark, order_date=text)
     assert (row.reason, row.order_date) == (None, expected)
 
 
@@ -107,12 +101,12 @@ def test_order_date_forms_become_utc_dates(spark, countries, text, expected):
         ({"order_date": "bad", "status": "lost"}, "bad_date"),
     ],
 )
-def test_each_rejection_reason_first_failing_rule_wins(spark, countries, changes, reason):
-    assert clean_one(spark, countries, **changes).reason == reason
+def test_each_rejection_reason_first_failing_rule_wins(spark, changes, reason):
+    assert clean_one(spark, **changes).reason == reason
 
 
-def test_parse_error_is_the_reason(spark, countries):
-    row = clean_orders(records(spark, [GOOD], parse_error="malformed_row"), countries).collect()[0]
+def test_parse_error_is_the_reason(spark):
+    row = clean(records(spark, [GOOD], parse_error="malformed_row")).collect()[0]
     assert row.reason == "malformed_row"
 
 
@@ -130,12 +124,12 @@ def test_parse_error_is_the_reason(spark, countries):
         ("DEU", "DE"),
     ],
 )
-def test_country_forms(spark, countries, raw, code):
-    assert clean_one(spark, countries, country=raw).country == code
+def test_country_forms(spark, raw, code):
+    assert clean_one(spark, country=raw).country == code
 
 
-def test_canceled_spelling_and_quantity_with_spaces(spark, countries):
-    row = clean_one(spark, countries, status=" CANCELED ", quantity=" +3 ")
+def test_canceled_spelling_and_quantity_with_spaces(spark):
+    row = clean_one(spark, status=" CANCELED ", quantity=" +3 ")
     assert (row.status, row.quantity, row.reason) == ("cancelled", 3, None)
 
 
@@ -147,12 +141,12 @@ def test_canceled_spelling_and_quantity_with_spaces(spark, countries):
         ("2024-03-01", datetime(2024, 3, 1)),
     ],
 )
-def test_updated_at_is_utc(spark, countries, text, expected):
-    row = clean_one(spark, countries, updated_at=text)
+def test_updated_at_is_utc(spark, text, expected):
+    row = clean_one(spark, updated_at=text)
     assert (row.reason, row.updated_at) == (None, expected)
 
 
-def test_dedupe_prefers_latest_updated_at_then_latest_file_then_last_line(spark, countries):
+def test_dedupe_prefers_latest_updated_at_then_latest_file_then_last_line(spark):
     a = records(
         spark,
         [
@@ -165,7 +159,7 @@ def test_dedupe_prefers_latest_updated_at_then_latest_file_then_last_line(spark,
     )
     b = records(spark, [{**GOOD, "order_id": "y", "quantity": "4"}], key="raw/orders/b.csv")
     files = files_frame(spark, [("raw/orders/a.csv", 0, False), ("raw/orders/b.csv", 1, False)])
-    classified = classify_rows(clean_orders(a.unionByName(b), countries), files)
+    classified = classify_rows(clean(a.unionByName(b)), files)
     kept = {r.order_id: r.quantity for r in processed_rows(classified).collect()}
     assert kept == {"x": 1, "y": 4, "z": 6}
     counts = {r.source_key: r.asDict() for r in file_counts(classified).collect()}
@@ -173,9 +167,9 @@ def test_dedupe_prefers_latest_updated_at_then_latest_file_then_last_line(spark,
     assert counts["raw/orders/b.csv"]["rows_valid"] == 1
 
 
-def test_rejected_rows_are_quarantined_not_deduplicated(spark, countries):
+def test_rejected_rows_are_quarantined_not_deduplicated(spark):
     rows = [{**GOOD, "order_id": "x"}, {**GOOD, "order_id": "x", "status": "lost"}]
-    classified = classify_rows(clean_orders(records(spark, rows), countries), files_frame(spark))
+    classified = classify_rows(clean(records(spark, rows)), files_frame(spark))
     quarantined = quarantined_rows(classified, COLUMNS).collect()
     assert [(r.source_line, r.reason, r.raw_status) for r in quarantined] == [
         (3, "bad_status", "lost")
@@ -183,10 +177,10 @@ def test_rejected_rows_are_quarantined_not_deduplicated(spark, countries):
     assert processed_rows(classified).count() == 1
 
 
-def test_every_row_of_a_duplicate_file_is_a_duplicate(spark, countries):
+def test_every_row_of_a_duplicate_file_is_a_duplicate(spark):
     rows = [GOOD, {**GOOD, "order_id": "o2"}, {**GOOD, "status": "lost"}]
     files = files_frame(spark, [("raw/orders/a.csv", 0, True)])
-    classified = classify_rows(clean_orders(records(spark, rows), countries), files)
+    classified = classify_rows(clean(records(spark, rows)), files)
     counts = file_counts(classified).collect()[0]
     assert (counts.rows_read, counts.rows_duplicate, counts.rows_valid) == (3, 3, 0)
 
@@ -200,14 +194,14 @@ def test_every_row_of_a_duplicate_file_is_a_duplicate(spark, countries):
         ("$1,000.005", "1000.01"),
     ],
 )
-def test_prices_round_half_up_exactly(spark, countries, text, price):
-    assert clean_one(spark, countries, unit_price=text).unit_price == Decimal(price)
+def test_prices_round_half_up_exactly(spark, text, price):
+    assert clean_one(spark, unit_price=text).unit_price == Decimal(price)
 
 
-def test_an_amount_too_large_for_the_contract_is_a_bad_quantity(spark, countries):
-    row = clean_one(spark, countries, quantity="2000000000", unit_price="9999.99")
+def test_an_amount_too_large_for_the_contract_is_a_bad_quantity(spark):
+    row = clean_one(spark, quantity="2000000000", unit_price="9999.99")
     assert row.reason == "bad_quantity"
 
 
-def test_a_trailing_newline_inside_a_quoted_value_is_not_a_number(spark, countries):
-    assert clean_one(spark, countries, quantity="3\n").reason == "bad_quantity"
+def test_a_trailing_newline_inside_a_quoted_value_is_not_a_number(spark):
+    assert clean_one(spark, quantity="3\n").reason == "bad_quantity"
