@@ -67,9 +67,18 @@ class TextBytes:
         data = np.frombuffer(data_buffer, np.uint8) if data_buffer else np.zeros(0, np.uint8)
         # zero padding: a position past a row's end indexes real memory (masked after)
         self.data = np.concatenate([data, np.zeros(_PADDING, np.uint8)])
+        self._columns: dict[int, np.ndarray] = {}  # fixed position -> its bytes, read once
 
     def byte_at(self, position: np.ndarray | int) -> np.ndarray:
         """Each value's byte at ``position`` (0 when outside the value)."""
+        if np.ndim(position) == 0:
+            column = self._columns.get(int(position))
+            if column is None:
+                column = self._columns[int(position)] = self._gather(position)
+            return column
+        return self._gather(position)
+
+    def _gather(self, position: np.ndarray | int) -> np.ndarray:
         inside = (position >= 0) & (position < self.lengths)
         return np.where(inside, self.data[self.starts + position], 0)
 

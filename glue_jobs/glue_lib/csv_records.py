@@ -16,6 +16,7 @@ produces are exactly :func:`parse_csv_text`'s (same lines, verdicts, raw text, v
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
@@ -63,9 +64,14 @@ def escape_glob(path: str) -> str:
 
 def decode_file(content: bytes, key: str) -> str:
     """Bytes of a raw file as text: gunzip ``.gz``, UTF-8 with or without BOM."""
+    return file_bytes(content, key).decode("utf-8")
+
+
+def file_bytes(content: bytes, key: str) -> bytes:
+    """Bytes of a raw file's text: gunzipped when ``.gz``, without a UTF-8 BOM."""
     if key.lower().endswith(".gz"):
         content = gzip.decompress(content)
-    return content.decode("utf-8-sig")
+    return content[3:] if content.startswith(codecs.BOM_UTF8) else content
 
 
 def parse_csv_text(
@@ -100,32 +106,53 @@ def parse_csv_text(
             header = [name.strip(" ").lower() for name in fields]
             positions = [header.index(c) if c in header else None for c in columns]
             continue
-        yield _record(lines, start, consumed, fields, len(header), positions)
+        yield _record(lines[start - 1 : consumed], start, fields, len(header), positions)
 
 
 def _record(
-    lines: list[str],
+    record_lines: list[str],
     start: int,
-    consumed: int,
     fields: list[str],
     width: int,
     positions: list[int | None],
 ) -> tuple[int, str | None, str | None, list[str | None]]:
-    """The verdict on one tokenised record spanning ``lines[start - 1 : consumed]``."""
+    """The verdict on one tokenised record: ``record_lines`` from line ``start`` on."""
     raw = None
     error = None
     if len(fields) != width:
         error = MALFORMED_ROW
-    elif any('"' in line for line in lines[start - 1 : consumed]):
-        raw = "".join(lines[start - 1 : consumed])
+    elif any('"' in line for line in record_lines):
+        raw = "".join(record_lines)
         if not _RFC4180_RECORD.fullmatch(raw):
             error = MALFORMED_ROW
     if error:
-        raw = raw or "".join(lines[start - 1 : consumed])
+        raw = raw or "".join(record_lines)
         values = [fields[p] if p is not None and p < len(fields) else None for p in positions]
     else:
         values = [fields[p] if p is not None else None for p in positions]
     return start, error, raw if error else None, values
+
+
+class _Lines:
+    """The lines of an Arrow string array as Python strings, converted only when read.
+
+    The ``csv`` module reads only the lines that need it (quotes, wrong field counts...),
+    so most lines never become Python objects.
+    """
+
+    __slots__ = ("array",)
+
+    def __init__(self, array: pa.Array) -> None:
+        self.array = array
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            start, stop, _ = index.indices(len(self.array))
+            return self.array.slice(start, max(stop - start, 0)).to_pylist()
+        return self.array[index].as_py()
 
 
 class _Feed:
@@ -133,7 +160,7 @@ class _Feed:
 
     __slots__ = ("lines", "pos")
 
-    def __init__(self, lines: list[str]) -> None:
+    def __init__(self, lines: _Lines) -> None:
         self.lines = lines
         self.pos = 0
 
@@ -147,19 +174,64 @@ class _Feed:
         return self.lines[self.pos - 1]
 
 
-def parse_csv_table(text: str, columns: Sequence[str], key: str) -> pa.Table:
+def split_lines(data: bytes) -> pa.Array:
+    """UTF-8 ``data`` as an Arrow array of its lines, each with its line end, zero-copy.
+
+    Line ends are those of ``io.StringIO(text, newline="").readlines()``: ``\n``,
+    ``\r\n`` and a lone ``\r``. Raises ``UnicodeDecodeError`` for bytes that are not UTF-8.
+    """
+    raw = np.frombuffer(data, np.uint8)
+    ends = np.flatnonzero(raw == 10) + 1
+    returns = np.flatnonzero(raw == 13)
+    if len(returns):  # a \r not followed by \n ends a line too (old Mac exports)
+        following = raw[np.minimum(returns + 1, len(raw) - 1)]
+        lone = returns[(returns + 1 == len(raw)) | (following != 10)]
+        ends = np.union1d(ends, lone + 1)
+    if len(ends) == 0 or ends[-1] != len(raw):
+        ends = np.append(ends, len(raw))
+    offsets = np.concatenate([[0], ends]) if len(raw) else np.zeros(1, np.int64)
+    large = len(raw) >= 2**31 - 1
+    lines = pa.Array.from_buffers(
+        pa.large_string() if large else pa.string(),
+        len(offsets) - 1,
+        [None, pa.py_buffer(offsets.astype(np.int64 if large else np.int32)), pa.py_buffer(data)],
+    )
+    try:
+        lines.validate(full=True)
+    except pa.ArrowInvalid:
+        data.decode("utf-8")  # raises the UnicodeDecodeError that says where
+        raise
+    return lines
+
+
+def _lines_needing_csv(data: bytes, lines: pa.Array) -> np.ndarray:
+    """Per line: holds a quote or NUL byte, or is at least the field size limit long."""
+    raw = np.frombuffer(data, np.uint8)
+    width = np.int64 if pa.types.is_large_string(lines.type) else np.int32
+    offsets = np.frombuffer(lines.buffers()[1], width, len(lines) + 1)
+    special = np.diff(offsets) >= FIELD_SIZE_LIMIT  # bytes >= characters: csv decides
+    marked = np.flatnonzero((raw == 34) | (raw == 0))
+    special[np.searchsorted(offsets, marked, side="right") - 1] = True
+    return special
+
+
+def parse_csv_table(text: str | bytes, columns: Sequence[str], key: str) -> pa.Table:
     """:func:`parse_csv_text`'s records of one file as an Arrow table of :func:`record_schema`.
 
-    A line is split column-wise by Arrow when ``csv`` would read it as one record of
-    plain comma-separated fields: no quote character (so it neither starts nor ends a
-    quoted field), no NUL, shorter than the field size limit, not blank, and exactly as
-    many fields as the header. Every other line starts a record that ``csv`` reads, in
-    file order, consuming as many lines as that record spans (a quoted line break makes
-    the next lines part of it, whatever they contain); the lines it consumed are taken
-    out of the column-wise set. Rows come out in line order. Raises
-    :class:`UnreadableHeader` as :func:`parse_csv_text` does.
+    ``text`` may be the file's UTF-8 bytes (BOM already removed): its lines then become
+    an Arrow array without ever being Python strings. A line is split column-wise by
+    Arrow when ``csv`` would read it as one record of plain comma-separated fields: no
+    quote character (so it neither starts nor ends a quoted field), no NUL, shorter
+    than the field size limit, not blank, and exactly as many fields as the header.
+    Every other line starts a record that ``csv`` reads, in file order, consuming as
+    many lines as that record spans (a quoted line break makes the next lines part of
+    it, whatever they contain); the lines it consumed are taken out of the column-wise
+    set. Rows come out in line order. Raises :class:`UnreadableHeader` as
+    :func:`parse_csv_text` does.
     """
-    lines = io.StringIO(text, newline="").readlines()
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    all_lines = split_lines(data)
+    lines = _Lines(all_lines)
     feed = _Feed(lines)
     reader = csv.reader(feed, strict=True)
     header: list[str] | None = None
@@ -175,19 +247,16 @@ def parse_csv_table(text: str, columns: Sequence[str], key: str) -> pa.Table:
             header = [name.strip(" ").lower() for name in fields]
     positions = [header.index(c) if c in header else None for c in columns]
     first = feed.pos  # index in ``lines`` of the first line after the header record
-    body = pa.array(lines[first:], type=pa.large_string())
+    body = all_lines.slice(first)
     if len(body) == 0:
         return _empty_table(columns)
     stripped = pc.utf8_rtrim(body, characters="\r\n")
     parts = pc.split_pattern(stripped, ",")
-    blank = pc.equal(stripped, "")
-    special = pc.or_(
-        pc.or_(pc.match_substring(body, '"'), pc.match_substring(body, "\x00")),
-        pc.greater_equal(pc.utf8_length(body), FIELD_SIZE_LIMIT),
-    )
-    plain = pc.and_(pc.invert(special), pc.equal(pc.list_value_length(parts), len(header)))
-    column_wise = pc.and_(plain, pc.invert(blank)).to_numpy(zero_copy_only=False).copy()
-    by_csv = np.flatnonzero(~(column_wise | blank.to_numpy(zero_copy_only=False)))
+    blank = pc.equal(stripped, "").to_numpy(zero_copy_only=False)
+    special = _lines_needing_csv(data, all_lines)[first:]
+    plain = ~special & (pc.list_value_length(parts).to_numpy(zero_copy_only=False) == len(header))
+    column_wise = plain & ~blank
+    by_csv = np.flatnonzero(~(column_wise | blank))
 
     slow: list[tuple[int, str | None, str | None, list[str | None]]] = []
     next_free = 0
@@ -204,19 +273,18 @@ def parse_csv_table(text: str, columns: Sequence[str], key: str) -> pa.Table:
         next_free = consumed - first
         column_wise[index:next_free] = False
         start = first + index + 1
+        record_lines = lines[start - 1 : consumed]
         if failed:
-            slow.append(
-                (start, MALFORMED_ROW, "".join(lines[start - 1 : consumed]), [None] * len(columns))
-            )
+            slow.append((start, MALFORMED_ROW, "".join(record_lines), [None] * len(columns)))
         elif fields:
-            slow.append(_record(lines, start, consumed, fields, len(header), positions))
+            slow.append(_record(record_lines, start, fields, len(header), positions))
 
     fast_index = np.flatnonzero(column_wise)
-    fast_parts = parts.take(pa.array(fast_index))
+    # field p of a plain line i is flat value offsets[i] + p: one take per column
+    field_starts = parts.offsets.to_numpy()[fast_index]
+    flat = parts.flatten()
     fast_columns = [
-        pc.list_element(fast_parts, p).cast(pa.string())
-        if p is not None
-        else pa.nulls(len(fast_index), pa.string())
+        flat.take(pa.array(field_starts + p)) if p is not None else pa.nulls(len(fast_index))
         for p in positions
     ]
     fast = pa.Table.from_arrays(
@@ -291,13 +359,11 @@ def _records_from_files(
 def _file_table(content: bytes, key: str, columns: Sequence[str], width: int) -> pa.Table:
     """One file's records; an undecodable file or broken header is one bad_file marker."""
     try:
-        text = decode_file(content, key)
-    except (OSError, EOFError, UnicodeDecodeError, ValueError) as exc:
-        return _rows_table([(0, BAD_FILE, str(exc)[:500], [None] * width)], columns, key)
-    try:
-        return parse_csv_table(text, columns, key)
+        return parse_csv_table(file_bytes(content, key), columns, key)
     except UnreadableHeader as exc:
         return _rows_table([(0, BAD_FILE, str(exc), [None] * width)], columns, key)
+    except (OSError, EOFError, UnicodeDecodeError, ValueError) as exc:
+        return _rows_table([(0, BAD_FILE, str(exc)[:500], [None] * width)], columns, key)
 
 
 def read_csv_records(

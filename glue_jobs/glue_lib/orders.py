@@ -88,10 +88,13 @@ CLEANED_FIELDS = (
 # RE2 patterns: each vouches for a value's shape, so its numbers can be read from known
 # byte positions (arrow_values.TextBytes). \z is the end of the text (a quoted value may
 # end in a line break).
-_ISO_DATE = r"^\d{4}-\d{2}-\d{2}\z"
-_SLASH_YMD = r"^\d{4}/\d{2}/\d{2}\z"
-_US_DATE = r"^\d{1,2}/\d{1,2}/\d{4}\z"
-_ISO_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?\z"
+_ISO_DATE = r"\d{4}-\d{2}-\d{2}"
+_SLASH_YMD = r"\d{4}/\d{2}/\d{2}"
+_US_DATE = r"\d{1,2}/\d{1,2}/\d{4}"
+_ISO_TIMESTAMP = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?"
+# one regex pass per column; which form matched is then told apart by length and bytes
+_ORDER_DATE_FORMS = rf"^(?:{_ISO_DATE}|{_SLASH_YMD}|{_US_DATE}|{_ISO_TIMESTAMP})\z"
+_UPDATED_AT_FORMS = rf"^(?:{_ISO_DATE}|{_ISO_TIMESTAMP})\z"
 _QUANTITY = r"^\+?\d+\z"
 _PRICE = r"^\$?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?\z"
 _SIGNS = (ord("+"), ord("-"))
@@ -114,9 +117,8 @@ def _ymd_at_start(text: av.TextBytes, matched: np.ndarray) -> Parsed:
     return Parsed(av.days_from_civil(year, month, day), valid)
 
 
-def _iso_timestamp(value: pa.Array, text: av.TextBytes) -> Parsed:
-    """Trimmed ISO-8601 timestamps -> UTC micros (see :func:`parse_iso_timestamp`)."""
-    matched = av.matches(value, _ISO_TIMESTAMP)
+def _iso_timestamp(text: av.TextBytes, matched: np.ndarray) -> Parsed:
+    """Values that matched ``_ISO_TIMESTAMP`` -> UTC micros (see :func:`parse_iso_timestamp`)."""
     length = text.lengths
     date = _ymd_at_start(text, matched)
     hour, minute = text.digits(11, 2), text.digits(14, 2)
@@ -153,27 +155,37 @@ def parse_iso_timestamp(text: pa.Array) -> Parsed:
     the offset must be at most 18:00 with minutes under 60.
     """
     value = av.trim_spaces(text)
-    return _iso_timestamp(value, av.TextBytes(value))
+    return _iso_timestamp(av.TextBytes(value), av.matches(value, rf"^{_ISO_TIMESTAMP}\z"))
+
+
+_FIRST_DAY = int(av.days_from_civil(np.array(1), np.array(1), np.array(1)))
+_AFTER_LAST_DAY = int(av.days_from_civil(np.array(10_000), np.array(1), np.array(1)))
 
 
 def _utc_date_in_range(micros: np.ndarray) -> np.ndarray:
-    year, _, _ = av.civil_from_days(np.floor_divide(micros, av.MICROS_PER_DAY))
-    return (year >= 1) & (year <= 9999)
+    """Whether the UTC day falls in years 1-9999."""
+    return (micros >= _FIRST_DAY * av.MICROS_PER_DAY) & (
+        micros < _AFTER_LAST_DAY * av.MICROS_PER_DAY
+    )
 
 
 def parse_order_date(text: pa.Array) -> Parsed:
     """Any accepted order_date form -> days since the epoch (the UTC date)."""
     value = av.trim_spaces(text)
     chars = av.TextBytes(value)
-    us = av.matches(value, _US_DATE)
+    shaped = av.matches(value, _ORDER_DATE_FORMS)
+    ten_long = chars.lengths == 10
+    iso = shaped & ten_long & (chars.byte_at(4) == ord("-"))
+    slash = shaped & ten_long & (chars.byte_at(4) == ord("/")) & (chars.byte_at(7) == ord("/"))
+    stamped = shaped & (chars.byte_at(10) == ord("T"))
+    us = shaped & ~(iso | slash | stamped)
     month_width = np.where(chars.byte_at(1) == ord("/"), 1, 2)
     year = chars.digits(chars.lengths - 4, 4)
     month = chars.digits(0, month_width)
     day = chars.digits(month_width + 1, np.where(us, chars.lengths - month_width - 6, 0))
-    stamp = _iso_timestamp(value, chars)
+    stamp = _iso_timestamp(chars, stamped)
     forms = [
-        _ymd_at_start(chars, av.matches(value, _ISO_DATE)),
-        _ymd_at_start(chars, av.matches(value, _SLASH_YMD)),
+        _ymd_at_start(chars, iso | slash),
         Parsed(av.days_from_civil(year, month, day), us & av.is_calendar_date(year, month, day)),
         Parsed(np.floor_divide(stamp.values, av.MICROS_PER_DAY), stamp.valid),
     ]
@@ -185,9 +197,10 @@ def parse_updated_at(text: pa.Array) -> Parsed:
     """Optional ISO timestamp (or plain date = midnight UTC) -> UTC micros."""
     value = av.trim_spaces(text)
     chars = av.TextBytes(value)
-    iso = av.matches(value, _ISO_DATE)
+    shaped = av.matches(value, _UPDATED_AT_FORMS)
+    iso = shaped & (chars.lengths == 10)
     date = _ymd_at_start(chars, iso)
-    stamp = _iso_timestamp(value, chars)
+    stamp = _iso_timestamp(chars, shaped & ~iso)
     micros = np.where(iso, date.values * av.MICROS_PER_DAY, stamp.values)
     return Parsed(micros, np.where(iso, date.valid, stamp.valid))
 
