@@ -16,12 +16,14 @@ def spark():
     """The one SparkSession for every Spark test (start-up costs seconds, so share it)."""
     from glue_lib.session import build_spark
 
+    from tests.integration.orders_lake import TEST_SHUFFLE_PARTITIONS, TEST_SPARK_MASTER
+
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     session = build_spark(
         "tests",
         {
-            "spark.master": "local[2]",
-            "spark.sql.shuffle.partitions": "4",
+            "spark.master": TEST_SPARK_MASTER,
+            "spark.sql.shuffle.partitions": TEST_SHUFFLE_PARTITIONS,
             "spark.ui.enabled": "false",
             "spark.driver.memory": "2g",
         },
@@ -40,9 +42,15 @@ def shared_spark_runner():
     """
     from pipeline.config import Settings
     from pipeline.spark_runner import RUNNER_ENV, warm_spark_runner
-    from tests.integration.orders_lake import SHARED_RUNNER_ENV
+    from tests.integration.orders_lake import (
+        SHARED_RUNNER_ENV,
+        TEST_SHUFFLE_PARTITIONS,
+        TEST_SPARK_MASTER,
+    )
 
-    settings = Settings(spark_master="local[2]", spark_shuffle_partitions="4")
+    settings = Settings(
+        spark_master=TEST_SPARK_MASTER, spark_shuffle_partitions=TEST_SHUFFLE_PARTITIONS
+    )
     with warm_spark_runner(settings) as path:
         os.environ.pop(RUNNER_ENV, None)  # in-process code keeps its own settings
         os.environ[SHARED_RUNNER_ENV] = path

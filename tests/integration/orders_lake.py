@@ -13,6 +13,9 @@ import pyarrow.dataset as pads
 REPO = Path(__file__).resolve().parents[2]
 
 SHARED_RUNNER_ENV = "TESTS_SPARK_RUNNER"  # set by tests/conftest.py
+# Spark settings of every Spark the suite starts: its session, its runner, its commands.
+TEST_SPARK_MASTER = "local[2]"
+TEST_SHUFFLE_PARTITIONS = "4"
 
 
 def pipeline_cli(
@@ -24,8 +27,8 @@ def pipeline_cli(
         **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PIPELINE_"))},
         "AIRFLOW_HOME": str(airflow_home),
         "PIPELINE_SKIP_AIRFLOW_VARIABLES": "1",
-        "PIPELINE_SPARK_MASTER": "local[2]",
-        "PIPELINE_SPARK_SHUFFLE_PARTITIONS": "4",
+        "PIPELINE_SPARK_MASTER": TEST_SPARK_MASTER,
+        "PIPELINE_SPARK_SHUFFLE_PARTITIONS": TEST_SHUFFLE_PARTITIONS,
         # the suite's warm Spark runner (tests/conftest.py), started with the same settings
         "PIPELINE_SPARK_RUNNER": os.environ.get(SHARED_RUNNER_ENV, ""),
         **(env or {}),

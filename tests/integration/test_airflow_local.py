@@ -16,7 +16,15 @@ import pytest
 
 from pipeline.generate.orders import generate_orders
 
-from .orders_lake import REPO, data_files, parquet_rows, pipeline_cli, run_record
+from .orders_lake import (
+    REPO,
+    TEST_SHUFFLE_PARTITIONS,
+    TEST_SPARK_MASTER,
+    data_files,
+    parquet_rows,
+    pipeline_cli,
+    run_record,
+)
 
 pytestmark = pytest.mark.integration
 D1, D2, D3 = date(2024, 4, 1), date(2024, 4, 2), date(2024, 4, 3)  # D2 has no files
@@ -71,8 +79,8 @@ def airflow(tmp_path_factory):
         "PIPELINE_LAKE_ROOT": str(lake),
         "PIPELINE_EVENT_DRIVEN": "false",
         "PIPELINE_TASK_RETRIES": "0",
-        "PIPELINE_SPARK_MASTER": "local[2]",
-        "PIPELINE_SPARK_SHUFFLE_PARTITIONS": "4",  # as pipeline_cli, so file counts compare
+        "PIPELINE_SPARK_MASTER": TEST_SPARK_MASTER,
+        "PIPELINE_SPARK_SHUFFLE_PARTITIONS": TEST_SHUFFLE_PARTITIONS,  # as pipeline_cli
         "PIPELINE_SKIP_AIRFLOW_VARIABLES": "1",
     }
     log = (home / "standalone.log").open("w")

@@ -14,7 +14,15 @@ from datetime import date
 import pytest
 
 from pipeline.generate.orders import generate_orders
-from tests.integration.orders_lake import REPO, data_files, parquet_rows, pipeline_cli, run_record
+from tests.integration.orders_lake import (
+    REPO,
+    TEST_SHUFFLE_PARTITIONS,
+    TEST_SPARK_MASTER,
+    data_files,
+    parquet_rows,
+    pipeline_cli,
+    run_record,
+)
 
 pytestmark = pytest.mark.integration
 DAY = date(2024, 6, 1)
@@ -83,9 +91,9 @@ def test_a_job_killed_mid_write_is_rerun_into_the_clean_output(faulty_run):
     command = [
         str(REPO / ".venv/bin/spark-submit"),
         "--master",
-        "local[2]",
-        "--conf",
-        "spark.sql.shuffle.partitions=4",  # as the pipeline CLI runs, so file counts compare
+        TEST_SPARK_MASTER,
+        "--conf",  # as the pipeline CLI runs, so file counts compare
+        f"spark.sql.shuffle.partitions={TEST_SHUFFLE_PARTITIONS}",
         str(REPO / "glue_jobs/orders_job.py"),
         "--dataset",
         "orders",
