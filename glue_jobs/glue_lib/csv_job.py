@@ -70,12 +70,14 @@ def run_csv_job(rules: ModuleType, job_name: str, argv: list[str] | None = None)
     log.info("parsed, cleaned and staged in %.1fs", time.monotonic() - started)
     file_errors = {}
     if any(t[outcomes.MARKER] for t in tallies):
-        markers = staged.where(F.col(outcomes.MARKER)).select("source_key", "raw_record")
+        markers = staged.where(F.col(outcomes.MARKER)).select(
+            "source_key", outcomes.staged_raw_record(rules.COLUMNS)
+        )
         file_errors = {row["source_key"]: row["raw_record"] for row in markers.collect()}
 
     processed_uri = layout.processed_partition(root, rules.TABLE, run_date)
     outcomes.ranked_valid_rows(
-        staged, rules.KEY, rules.latest_first(), rules.PROCESSED_COLUMNS, rules.COLUMNS
+        staged, rules.KEY, rules.latest_first(), rules.PROCESSED_COLUMNS
     ).write.mode("overwrite").parquet(processed_uri)
     log.info("processed written at %.1fs", time.monotonic() - started)
     quarantine_uri = layout.quarantine_rows_partition(root, dataset, run_date)
@@ -87,9 +89,7 @@ def run_csv_job(rules: ModuleType, job_name: str, argv: list[str] | None = None)
         valid_by_file = _rows_by_file(spark.read.schema("source_key string").parquet(processed_uri))
     else:
         valid_by_file = _rows_by_file(
-            outcomes.ranked_valid_rows(
-                staged, rules.KEY, rules.latest_first(), ("source_key",), rules.COLUMNS
-            )
+            outcomes.ranked_valid_rows(staged, rules.KEY, rules.latest_first(), ("source_key",))
         )
     per_file, per_reason = outcomes.counts_from_tallies(tallies, valid_by_file)
     counts = assemble_counts(readable, per_file, per_reason, file_errors)

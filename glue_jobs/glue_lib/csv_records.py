@@ -37,6 +37,7 @@ _RFC4180_RECORD = re.compile(rf"{_RFC4180_FIELD}(?:,{_RFC4180_FIELD})*\r?\n?")
 _GLOB_CHARS = re.compile(r"([\\*?\[\]{}])")
 
 TableCleaner = Callable[[pa.Table], pa.Table]
+RAW_FIELDS = "raw_fields"  # raw_<column>... then raw_record, in one list (packed records)
 FIELD_SIZE_LIMIT = 1 << 20
 csv.field_size_limit(FIELD_SIZE_LIMIT)  # a field over 1 MiB is a malformed row, not a crash
 
@@ -348,7 +349,7 @@ def _records_from_files(
                 key = key_of[paths[i].as_py()]
                 table = _file_table(contents[i].as_py(), key, columns, width)
                 if clean_table is not None:
-                    table = clean_table(table)
+                    table = pack_raw_text(clean_table(table), columns)
                 yield from table.to_batches(max_chunksize=BATCH_ROWS)
                 del table
                 pa.default_memory_pool().release_unused()  # keep the worker flat across files
@@ -366,6 +367,37 @@ def _file_table(content: bytes, key: str, columns: Sequence[str], width: int) ->
         return _rows_table([(0, BAD_FILE, str(exc)[:500], [None] * width)], columns, key)
 
 
+def packed_schema(added: Sequence[T.StructField]) -> T.StructType:
+    """Schema of cleaned records whose raw text is packed (:func:`pack_raw_text`)."""
+    lineage = record_schema(()).fields[:2]  # source_key, source_line
+    raw = T.StructField(RAW_FIELDS, T.ArrayType(T.StringType()), True)
+    return T.StructType([*lineage, *added, raw])
+
+
+def pack_raw_text(table: pa.Table, columns: Sequence[str]) -> pa.Table:
+    """Cleaned records with their raw text in one list column, only where ``reason`` is set.
+
+    Quarantine needs the raw fields of rejected rows only (a few per cent); as ten mostly
+    null columns they cost every row on its way through the JVM, the cache and the
+    shuffle (bench/TUNING.md). ``parse_error`` goes too: ``reason`` carries it.
+    """
+    names = [f"raw_{name}" for name in columns] + ["raw_record"]
+    kept = np.flatnonzero(pc.is_valid(table.column("reason")).to_numpy(zero_copy_only=False))
+    values = pa.concat_arrays(
+        [table.column(name).combine_chunks().take(pa.array(kept)) for name in names]
+    )
+    row_major = (np.arange(len(kept))[:, None] + np.arange(len(names)) * len(kept)).ravel()
+    counts = np.zeros(table.num_rows, np.int32)
+    counts[kept] = len(names)
+    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
+    has_text = np.zeros(table.num_rows, bool)
+    has_text[kept] = True
+    packed = pa.ListArray.from_arrays(
+        offsets, values.take(pa.array(row_major)), mask=pa.array(~has_text)
+    )
+    return table.drop_columns([*names, "parse_error"]).append_column(RAW_FIELDS, packed)
+
+
 def read_csv_records(
     spark: SparkSession,
     files: dict[str, str],
@@ -375,13 +407,14 @@ def read_csv_records(
     """Parse ``files`` (``{uri: lake key}``) into records with raw string columns.
 
     ``cleaner`` is a dataset's vectorised rules, ``(clean_table, fields it adds)``: they
-    then run on each file's records in the same Python worker, before Spark sees a row.
+    then run on each file's records in the same Python worker, before Spark sees a row,
+    and the records come out cleaned, their raw text packed (:func:`pack_raw_text`).
     """
     schema = record_schema(columns)
     clean_table = None
     if cleaner is not None:
         clean_table, added = cleaner
-        schema = T.StructType([*schema.fields, *added])
+        schema = packed_schema(added)
     if not files:
         return spark.createDataFrame([], schema)
     raw = spark.read.format("binaryFile").load([escape_glob(uri) for uri in files])

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from .csv_records import BAD_FILE
+from .csv_records import BAD_FILE, RAW_FIELDS
 
 VALID, REJECTED, DUPLICATE = "valid", "rejected", "duplicate"
 
@@ -95,42 +95,38 @@ def stage_rows(cleaned: DataFrame, files: DataFrame, raw_columns: Sequence[str])
     ``cleaned`` may hold the whole-file ``bad_file`` marker rows of the parser (flagged
     ``_bad_file_marker``; they are never counted, ranked or quarantined). ``_rejected``
     and ``_candidate`` are what :func:`classify_rows` calls rejected and "ranked among
-    valid rows". Raw text (``raw_<column>``, ``raw_record``) is only needed by quarantine,
-    so it is kept for rejected and marker rows and nulled for the rest.
+    valid rows". Raw text is only needed by quarantine, so it is kept for rejected and
+    marker rows only, packed into one list column (``raw_fields``: ``raw_<column>``...
+    then ``raw_record``), whether ``cleaned`` has it as columns or already packed.
     """
     joined = cleaned.join(F.broadcast(files), "source_key", "left")
     duplicate_file = F.coalesce(F.col("duplicate_file"), F.lit(False))
-    marker = F.coalesce(F.col("parse_error") == BAD_FILE, F.lit(False))
+    marker = F.coalesce(F.col("reason") == BAD_FILE, F.lit(False))
     rejected = F.col("reason").isNotNull() & ~duplicate_file & ~marker
     candidate = F.col("reason").isNull() & ~duplicate_file & ~marker
-    raw = {f"raw_{name}" for name in raw_columns} | {"raw_record"}
+    raw = [f"raw_{name}" for name in raw_columns] + ["raw_record"]
+    packed = F.col(RAW_FIELDS) if RAW_FIELDS in cleaned.columns else F.array(*raw)
     columns = [
-        F.when(rejected | marker, F.col(name)).alias(name)
-        if name in raw
-        else duplicate_file.alias(name)
-        if name == "duplicate_file"
-        else F.col(name)
+        duplicate_file.alias(name) if name == "duplicate_file" else F.col(name)
         for name in joined.columns
+        if name not in {*raw, "parse_error", RAW_FIELDS}
     ]
     return joined.select(
-        *columns, marker.alias(MARKER), rejected.alias(REJECTED_ROW), candidate.alias(CANDIDATE)
+        *columns,
+        F.when(rejected | marker, packed).alias(RAW_FIELDS),
+        marker.alias(MARKER),
+        rejected.alias(REJECTED_ROW),
+        candidate.alias(CANDIDATE),
     )
 
 
 def ranked_valid_rows(
-    staged: DataFrame,
-    key: str,
-    latest_first: Sequence[Column],
-    columns: Sequence[str],
-    raw_columns: Sequence[str],
+    staged: DataFrame, key: str, latest_first: Sequence[Column], columns: Sequence[str]
 ) -> DataFrame:
     """The processed table's rows: per ``key``, the first candidate in ``latest_first``
     order (what :func:`processed_rows` of :func:`classify_rows` gives). Only candidates,
     without their raw text, go through the shuffle."""
-    raw = {f"raw_{name}" for name in raw_columns} | {"raw_record"}
-    narrow = staged.where(F.col(CANDIDATE)).select(
-        *[name for name in staged.columns if name not in raw or name in columns]
-    )
+    narrow = staged.where(F.col(CANDIDATE)).drop(RAW_FIELDS)
     window = Window.partitionBy(key).orderBy(*latest_first)
     return (
         narrow.withColumn("_rank", F.row_number().over(window))
@@ -139,12 +135,17 @@ def ranked_valid_rows(
     )
 
 
+def staged_raw_record(raw_columns: Sequence[str]) -> Column:
+    """A staged row's ``raw_record`` (the whole record's text, or a bad file's message)."""
+    return F.col(RAW_FIELDS)[len(raw_columns)].alias("raw_record")
+
+
 def staged_quarantine_rows(staged: DataFrame, raw_columns: Sequence[str]) -> DataFrame:
     """Rejected rows with their raw fields, file key, line number and reason (as
     :func:`quarantined_rows`)."""
-    raw = [f"raw_{name}" for name in raw_columns]
+    raw = [F.col(RAW_FIELDS)[i].alias(f"raw_{name}") for i, name in enumerate(raw_columns)]
     return staged.where(F.col(REJECTED_ROW)).select(
-        "source_key", "source_line", "reason", *raw, "raw_record"
+        "source_key", "source_line", "reason", *raw, staged_raw_record(raw_columns)
     )
 
 

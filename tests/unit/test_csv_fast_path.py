@@ -2,6 +2,7 @@
 
 import random
 
+import pyarrow as pa
 import pytest
 from glue_lib.csv_records import UnreadableHeader, parse_csv_table, parse_csv_text
 
@@ -89,4 +90,21 @@ def test_plain_file_keeps_line_numbers():
     assert [(line, values[:3]) for line, _, _, values in rows] == [
         (2, ["o1", "c1", "US"]),
         (4, ["o2", "c2", "IN"]),
+    ]
+
+
+def test_packed_raw_text_is_kept_only_where_a_reason_is_set():
+    from glue_lib.csv_records import RAW_FIELDS, pack_raw_text
+
+    text = 'order_id,customer_id,country\no1,c1,US\no2,c2\no3,"c,3",FR\n'
+    table = parse_csv_table(text, COLUMNS, "k")
+    # o2 is malformed (its parse error is its reason); o3 parses but fails a rule
+    table = table.append_column("reason", pa.array([None, "malformed_row", "bad_status"]))
+    packed = pack_raw_text(table, COLUMNS)
+    raw_columns = [c for c in packed.column_names if c.startswith("raw_") and c != RAW_FIELDS]
+    assert "parse_error" not in packed.column_names and not raw_columns
+    assert packed.column(RAW_FIELDS).to_pylist() == [
+        None,
+        ["o2", "c2", None, None, "o2,c2\n"],
+        ["o3", "c,3", "FR", None, None],
     ]
