@@ -63,11 +63,6 @@ def escape_glob(path: str) -> str:
     return _GLOB_CHARS.sub(r"\\\1", path)
 
 
-def decode_file(content: bytes, key: str) -> str:
-    """Bytes of a raw file as text: gunzip ``.gz``, UTF-8 with or without BOM."""
-    return file_bytes(content, key).decode("utf-8")
-
-
 def file_bytes(content: bytes, key: str) -> bytes:
     """Bytes of a raw file's text: gunzipped when ``.gz``, without a UTF-8 BOM."""
     if key.lower().endswith(".gz"):
@@ -390,10 +385,8 @@ def pack_raw_text(table: pa.Table, columns: Sequence[str]) -> pa.Table:
     counts = np.zeros(table.num_rows, np.int32)
     counts[kept] = len(names)
     offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
-    has_text = np.zeros(table.num_rows, bool)
-    has_text[kept] = True
     packed = pa.ListArray.from_arrays(
-        offsets, values.take(pa.array(row_major)), mask=pa.array(~has_text)
+        offsets, values.take(pa.array(row_major)), mask=pa.array(counts == 0)
     )
     return table.drop_columns([*names, "parse_error"]).append_column(RAW_FIELDS, packed)
 

@@ -118,7 +118,12 @@ def _ymd_at_start(text: av.TextBytes, matched: np.ndarray) -> Parsed:
 
 
 def _iso_timestamp(text: av.TextBytes, matched: np.ndarray) -> Parsed:
-    """Values that matched ``_ISO_TIMESTAMP`` -> UTC micros (see :func:`parse_iso_timestamp`)."""
+    """Trimmed values that matched ``_ISO_TIMESTAMP`` -> UTC micros.
+
+    ``Z`` or ``±HH:MM``/``±HHMM`` (none means UTC); seconds and a fraction (truncated to
+    microseconds, Spark's precision) are optional; the offset must be at most 18:00 with
+    minutes under 60.
+    """
     length = text.lengths
     date = _ymd_at_start(text, matched)
     hour, minute = text.digits(11, 2), text.digits(14, 2)
@@ -146,16 +151,6 @@ def _iso_timestamp(text: av.TextBytes, matched: np.ndarray) -> Parsed:
     seconds -= np.where(behind, -offset, offset) * 60
     utc = seconds * 1_000_000 + micros
     return Parsed(utc, valid & _utc_date_in_range(utc))
-
-
-def parse_iso_timestamp(text: pa.Array) -> Parsed:
-    """ISO-8601 timestamp (``Z`` or ``±HH:MM``/``±HHMM``; none means UTC) -> UTC micros.
-
-    Seconds and a fraction (truncated to microseconds, Spark's precision) are optional;
-    the offset must be at most 18:00 with minutes under 60.
-    """
-    value = av.trim_spaces(text)
-    return _iso_timestamp(av.TextBytes(value), av.matches(value, rf"^{_ISO_TIMESTAMP}\z"))
 
 
 _FIRST_DAY = int(av.days_from_civil(np.array(1), np.array(1), np.array(1)))
@@ -275,7 +270,7 @@ def clean_table(records: pa.Table) -> pa.Table:
     checks = [
         np.logical_or.reduce([av.is_blank(raw[name]) for name in REQUIRED]),
         ~order_date.valid | (~av.is_blank(raw["updated_at"]) & ~updated_at.valid),
-        ~_mask(status.is_valid()),
+        pc.is_null(status).to_numpy(zero_copy_only=False),
         ~quantity.valid,
         ~price.valid,
         too_large,
@@ -299,10 +294,6 @@ def clean_table(records: pa.Table) -> pa.Table:
     for name, column in cleaned.items():
         records = records.append_column(name, column)
     return records
-
-
-def _mask(values: pa.Array) -> np.ndarray:
-    return pc.fill_null(values, False).to_numpy(zero_copy_only=False)
 
 
 def clean(records: DataFrame) -> DataFrame:

@@ -3,7 +3,7 @@
 import gzip
 
 import pytest
-from glue_lib.csv_records import MALFORMED_ROW, decode_file, escape_glob, parse_csv_text
+from glue_lib.csv_records import MALFORMED_ROW, escape_glob, file_bytes, parse_csv_text
 
 COLUMNS = ("order_id", "customer_id", "country")
 
@@ -58,8 +58,8 @@ def test_unterminated_quote_swallows_the_rest_as_one_malformed_record():
 
 def test_decode_handles_bom_and_gzip():
     text = "order_id\no1\n"
-    assert decode_file(("\ufeff" + text).encode(), "a.csv") == text
-    assert decode_file(gzip.compress(text.encode()), "A.CSV.GZ") == text
+    assert file_bytes(("\ufeff" + text).encode(), "a.csv").decode("utf-8") == text
+    assert file_bytes(gzip.compress(text.encode()), "A.CSV.GZ").decode("utf-8") == text
 
 
 def test_escape_glob_makes_hadoop_glob_characters_literal():

@@ -76,23 +76,30 @@ def days_to_date(days: int) -> date:
     return EPOCH + timedelta(days=days)
 
 
+def micros_to_datetime(micros: int) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
+
+
+def assert_parsed_as_oracle(texts, parse, oracle_parse, as_value) -> None:
+    """Each text's vectorised result (``as_value`` of it, or None) is the oracle's."""
+    parsed = parse(column(texts))
+    for text, valid, value in zip(texts, parsed.valid, parsed.values, strict=True):
+        got = as_value(int(value)) if valid else None
+        assert got == oracle_parse(text.strip(" ")), text
+
+
 @SETTINGS
 @given(st.lists(padded(st.one_of(plain_date, timestamp, noise)), min_size=1, max_size=40))
 def test_order_dates_parse_as_the_oracle_does(texts):
-    parsed = orders.parse_order_date(column(texts))
-    for text, valid, days in zip(texts, parsed.valid, parsed.values, strict=True):
-        expected = oracle.parse_order_date(text.strip(" "))
-        assert (days_to_date(int(days)) if valid else None) == expected, text
+    assert_parsed_as_oracle(texts, orders.parse_order_date, oracle.parse_order_date, days_to_date)
 
 
 @SETTINGS
 @given(st.lists(padded(st.one_of(plain_date, timestamp, noise)), min_size=1, max_size=40))
 def test_updated_at_parses_as_the_oracle_does(texts):
-    parsed = orders.parse_updated_at(column(texts))
-    for text, valid, micros in zip(texts, parsed.valid, parsed.values, strict=True):
-        expected = oracle.parse_updated_at(text.strip(" "))
-        got = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(micros))
-        assert (got if valid else None) == expected, text
+    assert_parsed_as_oracle(
+        texts, orders.parse_updated_at, oracle.parse_updated_at, micros_to_datetime
+    )
 
 
 quantity = st.one_of(
@@ -106,9 +113,7 @@ quantity = st.one_of(
 @SETTINGS
 @given(st.lists(padded(quantity), min_size=1, max_size=40))
 def test_quantities_parse_as_the_oracle_does(texts):
-    parsed = orders.parse_quantity(column(texts))
-    for text, valid, number in zip(texts, parsed.valid, parsed.values, strict=True):
-        assert (int(number) if valid else None) == oracle.parse_quantity(text.strip(" ")), text
+    assert_parsed_as_oracle(texts, orders.parse_quantity, oracle.parse_quantity, int)
 
 
 price = st.one_of(
@@ -131,10 +136,9 @@ price = st.one_of(
 @SETTINGS
 @given(st.lists(padded(price), min_size=1, max_size=40))
 def test_prices_parse_as_the_oracle_does(texts):
-    parsed = orders.parse_unit_price(column(texts))
-    for text, valid, cents in zip(texts, parsed.valid, parsed.values, strict=True):
-        got = Decimal(int(cents)).scaleb(-2) if valid else None
-        assert got == oracle.parse_price(text.strip(" ")), text
+    assert_parsed_as_oracle(
+        texts, orders.parse_unit_price, oracle.parse_price, lambda cents: Decimal(cents).scaleb(-2)
+    )
 
 
 words = st.sampled_from(
