@@ -5,7 +5,8 @@ A rules module provides ``TABLE`` (processed table), ``COLUMNS`` (raw contract c
 cleaning, which adds cleaned columns and ``reason``: either Spark expressions,
 ``clean(records: DataFrame) -> DataFrame``, or vectorised Arrow rules,
 ``clean_table(records: pa.Table) -> pa.Table`` with the ``CLEANED_FIELDS`` it adds, which
-run inside the parse step's Python worker (orders: bench/TUNING.md says what that bought).
+run inside the parse step's Python worker and stage each file as Parquet (``staging.py``;
+orders: bench/TUNING.md says what that bought).
 
 Reads the files the trigger Lambda accepted (the manifest), writes
 ``processed/<table>/run_date=D/`` and ``quarantine/<dataset>/rows/run_date=D/`` (each
@@ -25,17 +26,19 @@ from pyspark.sql import functions as F
 from . import layout, outcomes
 from .args import parse_job_args
 from .csv_records import read_csv_records
-from .lake_io import read_text, write_text
+from .lake_io import delete, read_text, write_text
 from .run_counts import assemble_counts
 from .session import build_spark, job_logger
+from .staging import RawFile, stage_cleaned_records, staging_folder
 
 REQUIRED_ARGS = ("dataset", "lake_root", "run_date", "manifest")
+OPTIONAL_ARGS = {"TempDir": ""}  # Glue's own scratch folder; staged files go there on AWS
 READABLE = ("accepted", "duplicate_file")
 
 
 def run_csv_job(rules: ModuleType, job_name: str, argv: list[str] | None = None) -> int:
     """Run one dataset's job for one run date; return the process exit code."""
-    args = parse_job_args(REQUIRED_ARGS, argv)
+    args = parse_job_args(REQUIRED_ARGS, argv, OPTIONAL_ARGS)
     log = job_logger(job_name)
     started = time.monotonic()
     root, run_date, dataset = args["lake_root"].rstrip("/"), args["run_date"], args["dataset"]
@@ -50,23 +53,40 @@ def run_csv_job(rules: ModuleType, job_name: str, argv: list[str] | None = None)
         len(readable),
     )
 
-    uris = {layout.raw_file(root, f["key"]): f["key"] for f in readable}
-    if hasattr(rules, "clean_table"):  # vectorised rules run inside the parse step
-        cleaned = read_csv_records(
-            spark, uris, rules.COLUMNS, (rules.clean_table, rules.CLEANED_FIELDS)
+    staging = staging_folder(root, dataset, run_date, args.get("TempDir", ""))
+    if hasattr(rules, "clean_table"):
+        # Vectorised rules: each file parsed, cleaned and written as Parquet by its Python
+        # worker; every output below reads those staged rows (see staging.py).
+        delete(spark, staging)  # what a killed run left behind
+        raw_files = [
+            RawFile(
+                layout.raw_file(root, f["key"]),
+                f["key"],
+                int(f["order"]),
+                f["status"] == "duplicate_file",
+            )
+            for f in readable
+        ]
+        cleaned, counted = stage_cleaned_records(
+            spark, raw_files, rules.COLUMNS, (rules.clean_table, rules.CLEANED_FIELDS), staging
         )
+        staged = outcomes.stage_rows(cleaned, None, rules.COLUMNS)
+        duplicate = {f.key: f.duplicate_file for f in raw_files}
+        tallies = [outcomes.tally(key, why, duplicate[key], n) for key, why, n in counted]
     else:
+        # Spark rules: one parse, one cache, read by every output below (see outcomes.py).
+        # On disk, not in the heap: column batches of a 500K-row file being built in
+        # memory ran a 2 GB driver out of heap at 20M rows; on disk the heap stays flat
+        # and the OS page cache keeps it fast (bench/TUNING.md).
+        uris = {layout.raw_file(root, f["key"]): f["key"] for f in readable}
+        files = spark.createDataFrame(
+            [(f["key"], int(f["order"]), f["status"] == "duplicate_file") for f in readable],
+            "source_key string, file_order int, duplicate_file boolean",
+        )
         cleaned = rules.clean(read_csv_records(spark, uris, rules.COLUMNS))
-    files = spark.createDataFrame(
-        [(f["key"], int(f["order"]), f["status"] == "duplicate_file") for f in readable],
-        "source_key string, file_order int, duplicate_file boolean",
-    )
-    # One parse, one cache: every output below reads the staged rows (see outcomes.py).
-    # On disk, not in the heap: column batches of a 500K-row file being built in memory
-    # ran a 2 GB driver out of heap at 20M rows; on disk the heap stays flat and the OS page
-    # cache keeps it fast (bench/TUNING.md).
-    staged = outcomes.stage_rows(cleaned, files, rules.COLUMNS).persist(StorageLevel.DISK_ONLY)
-    tallies = [row.asDict() for row in outcomes.staged_tallies(staged).collect()]
+        staged = outcomes.stage_rows(cleaned, files, rules.COLUMNS)
+        staged = staged.persist(StorageLevel.DISK_ONLY)
+        tallies = [row.asDict() for row in outcomes.staged_tallies(staged).collect()]
     log.info("parsed, cleaned and staged in %.1fs", time.monotonic() - started)
     file_errors = {}
     if any(t[outcomes.MARKER] for t in tallies):
@@ -104,6 +124,7 @@ def run_csv_job(rules: ModuleType, job_name: str, argv: list[str] | None = None)
     )
     _log_counts(log, counts, time.monotonic() - started, processed_uri)
     staged.unpersist()
+    delete(spark, staging)
     return 0
 
 

@@ -3,9 +3,10 @@
 Spark's CSV reader cannot say on which line a record started, nor reject broken
 quoting, and the contract needs both (quarantine rows carry file key and line). So the
 tokenising is done by Python's ``csv`` module (RFC 4180, quoted commas and line breaks)
-inside ``mapInArrow``: one task per file, Arrow batches out, every later step in Spark
-expressions. Values stay raw strings here; cleaning happens in the dataset's rules
-(vectorised ones, given as ``cleaner``, run on each file's table in the same worker).
+inside ``mapInArrow``: one task per file, Arrow batches out. Values stay raw strings
+here; cleaning happens in the dataset's rules: Spark expressions over
+:func:`read_csv_records`, or vectorised rules run on each :func:`file_table` in the same
+worker (``staging.py``).
 
 Speed: most lines of a real export are one record with no quote character, and for
 those Python's ``csv`` module only splits on commas. :func:`parse_csv_table` splits such
@@ -21,7 +22,7 @@ import csv
 import gzip
 import io
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -36,7 +37,6 @@ _RFC4180_FIELD = r'(?:"(?:[^"]|"")*"|[^",\r\n]*)'
 _RFC4180_RECORD = re.compile(rf"{_RFC4180_FIELD}(?:,{_RFC4180_FIELD})*\r?\n?")
 _GLOB_CHARS = re.compile(r"([\\*?\[\]{}])")
 
-TableCleaner = Callable[[pa.Table], pa.Table]
 RAW_FIELDS = "raw_fields"  # raw_<column>... then raw_record, in one list (packed records)
 FIELD_SIZE_LIMIT = 1 << 20
 csv.field_size_limit(FIELD_SIZE_LIMIT)  # a field over 1 MiB is a malformed row, not a crash
@@ -182,7 +182,8 @@ def split_lines(data: bytes) -> pa.Array:
     if len(returns):  # a \r not followed by \n ends a line too (old Mac exports)
         following = raw[np.minimum(returns + 1, len(raw) - 1)]
         lone = returns[(returns + 1 == len(raw)) | (following != 10)]
-        ends = np.union1d(ends, lone + 1)
+        if len(lone):  # never at an LF's end: the byte there is a CR, not an LF
+            ends = np.sort(np.concatenate([ends, lone + 1]))
     if len(ends) == 0 or ends[-1] != len(raw):
         ends = np.append(ends, len(raw))
     offsets = np.concatenate([[0], ends]) if len(raw) else np.zeros(1, np.int64)
@@ -331,20 +332,14 @@ def _empty_table(columns: Sequence[str]) -> pa.Table:
     return arrow_record_schema(columns).empty_table()
 
 
-def _records_from_files(
-    columns: Sequence[str], key_of: dict[str, str], clean_table: TableCleaner | None
-):
+def _records_from_files(columns: Sequence[str], key_of: dict[str, str]):
     """The function mapInArrow runs: (path, content) batches in, record batches out."""
-    width = len(columns)
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             paths, contents = batch.column("path"), batch.column("content")
             for i in range(batch.num_rows):
-                key = key_of[paths[i].as_py()]
-                table = _file_table(contents[i].as_py(), key, columns, width)
-                if clean_table is not None:
-                    table = pack_raw_text(clean_table(table), columns)
+                table = file_table(contents[i].as_py(), key_of[paths[i].as_py()], columns)
                 yield from table.to_batches(max_chunksize=BATCH_ROWS)
                 del table
                 pa.default_memory_pool().release_unused()  # keep the worker flat across files
@@ -352,8 +347,9 @@ def _records_from_files(
     return run
 
 
-def _file_table(content: bytes, key: str, columns: Sequence[str], width: int) -> pa.Table:
+def file_table(content: bytes, key: str, columns: Sequence[str]) -> pa.Table:
     """One file's records; an undecodable file or broken header is one bad_file marker."""
+    width = len(columns)
     try:
         return parse_csv_table(file_bytes(content, key), columns, key)
     except UnreadableHeader as exc:
@@ -392,33 +388,18 @@ def pack_raw_text(table: pa.Table, columns: Sequence[str]) -> pa.Table:
 
 
 def read_csv_records(
-    spark: SparkSession,
-    files: dict[str, str],
-    columns: Sequence[str],
-    cleaner: tuple[TableCleaner, Sequence[T.StructField]] | None = None,
+    spark: SparkSession, files: dict[str, str], columns: Sequence[str]
 ) -> DataFrame:
-    """Parse ``files`` (``{uri: lake key}``) into records with raw string columns.
-
-    ``cleaner`` is a dataset's vectorised rules, ``(clean_table, fields it adds)``: they
-    then run on each file's records in the same Python worker, before Spark sees a row,
-    and the records come out cleaned, their raw text packed (:func:`pack_raw_text`).
-    """
+    """Parse ``files`` (``{uri: lake key}``) into records with raw string columns."""
     schema = record_schema(columns)
-    clean_table = None
-    if cleaner is not None:
-        clean_table, added = cleaner
-        schema = packed_schema(added)
     if not files:
         return spark.createDataFrame([], schema)
     raw = spark.read.format("binaryFile").load([escape_glob(uri) for uri in files])
-    qualified = {_qualified(spark, uri): key for uri, key in files.items()}
-    parsed = raw.select("path", "content").mapInArrow(
-        _records_from_files(columns, qualified, clean_table), schema
-    )
-    return parsed
+    qualified = {qualified_uri(spark, uri): key for uri, key in files.items()}
+    return raw.select("path", "content").mapInArrow(_records_from_files(columns, qualified), schema)
 
 
-def _qualified(spark: SparkSession, uri: str) -> str:
+def qualified_uri(spark: SparkSession, uri: str) -> str:
     """The path string Spark's file sources report for ``uri`` (``file:/…`` locally)."""
     jvm = spark.sparkContext._jvm
     path = jvm.org.apache.hadoop.fs.Path(uri)

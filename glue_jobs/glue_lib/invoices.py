@@ -305,12 +305,12 @@ def _records_from_files(key_of: dict[str, str], batch_files: int = 500):
 
 def read_invoices(spark: SparkSession, files: dict[str, str]) -> DataFrame:
     """Parse ``files`` (``{uri: lake key}``) into one raw record per file."""
-    from .csv_records import _qualified, escape_glob
+    from .csv_records import escape_glob, qualified_uri
 
     if not files:
         return spark.createDataFrame([], record_schema())
     raw = spark.read.format("binaryFile").load([escape_glob(uri) for uri in files])
-    qualified = {_qualified(spark, uri): key for uri, key in files.items()}
+    qualified = {qualified_uri(spark, uri): key for uri, key in files.items()}
     return raw.select("path", "content").mapInArrow(_records_from_files(qualified), record_schema())
 
 

@@ -89,8 +89,11 @@ REJECTED_ROW = "_rejected"
 MARKER = "_bad_file_marker"
 
 
-def stage_rows(cleaned: DataFrame, files: DataFrame, raw_columns: Sequence[str]) -> DataFrame:
-    """Cleaned rows plus ``file_order``, ``duplicate_file`` and three flags, ready to cache.
+def stage_rows(
+    cleaned: DataFrame, files: DataFrame | None, raw_columns: Sequence[str]
+) -> DataFrame:
+    """Cleaned rows plus ``file_order``, ``duplicate_file`` (from ``files``, or already on
+    ``cleaned`` when it is None) and three flags, ready to cache.
 
     ``cleaned`` may hold the whole-file ``bad_file`` marker rows of the parser (flagged
     ``_bad_file_marker``; they are never counted, ranked or quarantined). ``_rejected``
@@ -99,7 +102,7 @@ def stage_rows(cleaned: DataFrame, files: DataFrame, raw_columns: Sequence[str])
     marker rows only, packed into one list column (``raw_fields``: ``raw_<column>``...
     then ``raw_record``), whether ``cleaned`` has it as columns or already packed.
     """
-    joined = cleaned.join(F.broadcast(files), "source_key", "left")
+    joined = cleaned if files is None else cleaned.join(F.broadcast(files), "source_key", "left")
     duplicate_file = F.coalesce(F.col("duplicate_file"), F.lit(False))
     marker = F.coalesce(F.col("reason") == BAD_FILE, F.lit(False))
     rejected = F.col("reason").isNotNull() & ~duplicate_file & ~marker
@@ -154,6 +157,17 @@ def staged_tallies(staged: DataFrame) -> DataFrame:
     return staged.groupBy("source_key", "reason", "duplicate_file", MARKER).agg(
         F.count(F.lit(1)).alias("rows")
     )
+
+
+def tally(source_key: str, reason: str | None, duplicate_file: bool, rows: int) -> dict:
+    """One row of :func:`staged_tallies`, for rows counted before Spark saw them."""
+    return {
+        "source_key": source_key,
+        "reason": reason,
+        "duplicate_file": duplicate_file,
+        MARKER: reason == BAD_FILE,
+        "rows": rows,
+    }
 
 
 def counts_from_tallies(

@@ -26,6 +26,11 @@ PERFORMANCE_CONF = {
     # Above this size Spark drops whole-stage codegen for that subtree and generates
     # per-operator code split into small methods, which the JIT compiles.
     "spark.sql.codegen.hugeMethodLimit": "8000",
+    # Dedupe keeps row_number() == 1 per key. Spark 3.5 then adds a partial
+    # WindowGroupLimit: a full sort of every row before the shuffle, to drop rows that
+    # cannot come first. With few duplicates it drops almost nothing, and the sort after
+    # the shuffle is still needed (bench/TUNING.md).
+    "spark.sql.optimizer.windowGroupLimitThreshold": "-1",
 }
 
 

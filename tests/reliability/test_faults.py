@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -124,10 +125,15 @@ def test_a_job_killed_mid_write_is_rerun_into_the_clean_output(faulty_run):
     os.killpg(job.pid, signal.SIGKILL)
     job.wait()
     assert (partition / "_temporary").exists() or not partition.exists()
+    # The killed run left its staged files; one more stale file must not leak into the rerun.
+    staging = lake / f"_runs/orders/{DAY}/staging"
+    staged = sorted(staging.glob("part-*.parquet"))
+    assert staged, "the job was killed after staging, so its staged files are still there"
+    shutil.copy(staged[0], staging / "part-99999.parquet")
 
     rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stdout[-2000:] + rerun.stderr[-2000:]
-    assert not (partition / "_temporary").exists()
+    assert not (partition / "_temporary").exists() and not staging.exists()
     assert {f: parquet_rows(lake / f) for f in OUTPUTS[:2]} == {
         f: clean["rows"][f] for f in OUTPUTS[:2]
     }
