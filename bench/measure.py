@@ -1,9 +1,14 @@
-"""Run a command and measure it: wall time, CPU time and peak RSS of its process tree.
+"""Run a command and measure it: wall time, CPU time and peak memory of its process tree.
 
-Peak memory is the largest sum of resident set sizes over the process and all of its
-descendants (the JVM, the Python driver and Python workers of a spark-submit), sampled
-every ``interval`` seconds with psutil. Summing RSS counts shared pages once per process,
-so it errs on the high side, the same way for every engine.
+Peak memory is the largest sum over the process and all of its descendants (the JVM, the
+Python driver and Python workers of a spark-submit), sampled with psutil, in two ways:
+
+- RSS (resident set size), every ``interval`` seconds. Summing RSS counts a page shared
+  by several processes once per process: Spark's Python workers are forked from one
+  daemon and share its pages, so the sum errs high, by how many workers are alive;
+- PSS (proportional set size, ``/proc/<pid>/smaps_rollup``), every ``pss_every``
+  samples (reading it walks the page tables, too slow for every sample): a shared page
+  counts as 1/n in each of its n processes, so the sum is the memory the tree holds.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ class Measurement:
     seconds: float
     cpu_seconds: float
     peak_rss_mb: float
+    peak_pss_mb: float
     peak_jvm_rss_mb: float
     max_processes: int
     load_before: tuple[float, float, float]
@@ -40,6 +46,7 @@ class Measurement:
             "seconds": round(self.seconds, 2),
             "cpu_seconds": round(self.cpu_seconds, 2),
             "peak_rss_mb": round(self.peak_rss_mb, 1),
+            "peak_pss_mb": round(self.peak_pss_mb, 1),
             "peak_jvm_rss_mb": round(self.peak_jvm_rss_mb, 1),
             "max_processes": self.max_processes,
             "load_before": [round(x, 2) for x in self.load_before],
@@ -50,13 +57,16 @@ class Measurement:
         }
 
 
-def _tree_rss(root: psutil.Process) -> tuple[int, int, int]:
-    """(total RSS, JVM RSS, process count) of ``root`` and its descendants, in bytes."""
-    total = jvm = count = 0
+def _tree(root: psutil.Process) -> list[psutil.Process]:
     try:
-        procs = [root, *root.children(recursive=True)]
+        return [root, *root.children(recursive=True)]
     except psutil.Error:
-        return 0, 0, 0
+        return []
+
+
+def _tree_rss(procs: list[psutil.Process]) -> tuple[int, int, int]:
+    """(total RSS, JVM RSS, process count) of ``procs``, in bytes."""
+    total = jvm = count = 0
     for proc in procs:
         try:
             rss = proc.memory_info().rss
@@ -70,18 +80,34 @@ def _tree_rss(root: psutil.Process) -> tuple[int, int, int]:
     return total, jvm, count
 
 
+def _tree_pss(procs: list[psutil.Process]) -> int:
+    """Summed PSS of ``procs`` in bytes (0 where the kernel does not report it)."""
+    total = 0
+    for proc in procs:
+        try:
+            with open(f"/proc/{proc.pid}/smaps_rollup") as rollup:
+                for line in rollup:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+        except OSError:
+            continue
+    return total
+
+
 def run_measured(
     command: list[str],
     log_path: Path,
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
     interval: float = 0.05,
+    pss_every: int = 10,
 ) -> Measurement:
     """Run ``command`` to completion (output to ``log_path``) while sampling its tree."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
     load_before = os.getloadavg()
-    peak = peak_jvm = max_procs = 0
+    peak = peak_pss = peak_jvm = max_procs = samples = 0
     started = time.monotonic()
     with open(log_path, "w") as log:
         process = subprocess.Popen(
@@ -89,7 +115,11 @@ def run_measured(
         )
         root = psutil.Process(process.pid)
         while process.poll() is None:
-            total, jvm, count = _tree_rss(root)
+            procs = _tree(root)
+            total, jvm, count = _tree_rss(procs)
+            if samples % pss_every == 0:
+                peak_pss = max(peak_pss, _tree_pss(procs))
+            samples += 1
             peak, peak_jvm = max(peak, total), max(peak_jvm, jvm)
             max_procs = max(max_procs, count)
             time.sleep(interval)
@@ -104,6 +134,7 @@ def run_measured(
         seconds=seconds,
         cpu_seconds=cpu,
         peak_rss_mb=peak / 2**20,
+        peak_pss_mb=peak_pss / 2**20,
         peak_jvm_rss_mb=peak_jvm / 2**20,
         max_processes=max_procs,
         load_before=load_before,

@@ -4,7 +4,9 @@
 
 For each size: the raw files (cached under ``bench/data/``), the manifest written by the
 real trigger Lambda in-process, then each engine in its own process tree, measured by
-:mod:`bench.measure` (wall time, CPU time, peak RSS of the whole tree, JVM included):
+:mod:`bench.measure` (wall time, CPU time, peak RSS and PSS of the whole tree, JVM
+included, and the JVM's own peak RSS). ``--repeat N`` runs N rounds of every engine in
+turn and keeps each engine's best:
 
 - ``job``: ``glue_jobs/orders_job.py`` through spark-submit on local Spark exactly as the
   DAG's glue_job step runs it, then the crawler and the real revenue_by_month SQL
@@ -67,9 +69,9 @@ def bench_size(rows: int, args: argparse.Namespace, stamp: str) -> dict:
         "lambda_manifest_seconds": round(lambda_seconds, 2),
         "engines": {},
     }
-    for engine in args.engines:
-        runs = []
-        for attempt in range(args.repeat):
+    runs: dict[str, list[dict]] = {engine: [] for engine in args.engines}
+    for attempt in range(args.repeat):  # rounds of every engine, so drift hits all alike
+        for engine in args.engines:
             log = RESULTS_DIR / "logs" / f"{stamp}-{rows}-{engine}-{attempt}.log"
             command = engine_command(engine, data.lake_root, manifest, data.run_date)
             measured = run_measured(command, log, env=engine_env(), cwd=REPO)
@@ -77,15 +79,17 @@ def bench_size(rows: int, args: argparse.Namespace, stamp: str) -> dict:
                 raise SystemExit(
                     f"{engine} failed at {rows} rows (exit {measured.returncode}); see {log}"
                 )
-            runs.append(measured.as_dict())
+            runs[engine].append(measured.as_dict())
             print(
                 f"  {rows:>10,} {engine:<7} {measured.seconds:7.1f}s"
-                f"  cpu {measured.cpu_seconds:7.1f}s  peak {measured.peak_rss_mb:7.0f} MiB"
+                f"  cpu {measured.cpu_seconds:7.1f}s  peak RSS {measured.peak_rss_mb:5.0f}"
+                f" PSS {measured.peak_pss_mb:5.0f} MiB"
                 f"  load {measured.load_before[0]:.1f}",
                 flush=True,
             )
-        best = min(runs, key=lambda r: r["seconds"])
-        entry["engines"][engine] = {**best, "attempts": [r["seconds"] for r in runs]}
+    for engine, attempts in runs.items():
+        best = min(attempts, key=lambda r: r["seconds"])
+        entry["engines"][engine] = {**best, "attempts": [r["seconds"] for r in attempts]}
     entry["cross_check"] = cross_check(entry["engines"])
     return entry
 
@@ -127,9 +131,9 @@ def markdown(report: dict) -> str:
         f"Machine: {head['cpus']} CPUs, {head['memory_gib']} GiB, {head['platform']}; "
         f"load average at start {head['load_at_start']}, at end {report['load_at_end']}.",
         "",
-        "| rows | files | MB | engine | wall s | rows/s | CPU s | peak RSS MiB | load "
-        "| job/engine |",
-        "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
+        "| rows | files | MB | engine | wall s | rows/s | CPU s | peak RSS MiB "
+        "| peak PSS MiB | JVM RSS MiB | load | job/engine |",
+        "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for entry in report["sizes"]:
         job = entry["engines"].get("job")
@@ -139,6 +143,7 @@ def markdown(report: dict) -> str:
                 f"| {entry['rows']:,} | {entry['files']} | {entry['bytes'] / 1e6:.0f} | {name} "
                 f"| {engine['seconds']:.1f} | {entry['rows'] / engine['seconds']:,.0f} "
                 f"| {engine['cpu_seconds']:.1f} | {engine['peak_rss_mb']:.0f} "
+                f"| {engine.get('peak_pss_mb', 0):.0f} | {engine['peak_jvm_rss_mb']:.0f} "
                 f"| {engine['load_before'][0]:.1f} | {ratio} |"
             )
     lines += ["", "Job breakdown (seconds): spark-submit / crawl / summary SQL.", ""]
@@ -175,7 +180,9 @@ def scaling(report: dict) -> str:
         f"{small['rows']:,} -> {large['rows']:,} rows (x{large['rows'] / small['rows']:.1f}): "
         f"time x{b['seconds'] / a['seconds']:.2f}, CPU x{b['cpu_seconds'] / a['cpu_seconds']:.2f}, "
         f"peak RSS x{b['peak_rss_mb'] / a['peak_rss_mb']:.2f} "
-        f"({a['peak_rss_mb']:.0f} -> {b['peak_rss_mb']:.0f} MiB)"
+        f"({a['peak_rss_mb']:.0f} -> {b['peak_rss_mb']:.0f} MiB), "
+        f"peak PSS {a.get('peak_pss_mb', 0):.0f} -> {b.get('peak_pss_mb', 0):.0f} MiB, "
+        f"JVM RSS {a['peak_jvm_rss_mb']:.0f} -> {b['peak_jvm_rss_mb']:.0f} MiB"
     )
 
 

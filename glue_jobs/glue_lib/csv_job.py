@@ -59,16 +59,16 @@ def run_csv_job(rules: ModuleType, job_name: str, argv: list[str] | None = None)
         # worker; every output below reads those staged rows (see staging.py).
         delete(spark, staging)  # what a killed run left behind
         raw_files = [
-            RawFile(
-                layout.raw_file(root, f["key"]),
-                f["key"],
-                int(f["order"]),
-                f["status"] == "duplicate_file",
-            )
+            RawFile(f["key"], int(f["size"]), int(f["order"]), f["status"] == "duplicate_file")
             for f in readable
         ]
         cleaned, counted = stage_cleaned_records(
-            spark, raw_files, rules.COLUMNS, (rules.clean_table, rules.CLEANED_FIELDS), staging
+            spark,
+            root,
+            raw_files,
+            rules.COLUMNS,
+            (rules.clean_table, rules.CLEANED_FIELDS),
+            staging,
         )
         staged = outcomes.stage_rows(cleaned, None, rules.COLUMNS)
         duplicate = {f.key: f.duplicate_file for f in raw_files}
