@@ -82,7 +82,8 @@ def rejections_by_file_and_reason(classified: DataFrame) -> DataFrame:
 # ``classify_rows`` ranks every row (rejected ones and their raw text included) in one wide
 # shuffle. The functions below give the same outcomes with less data moved: rows are staged
 # once (raw text kept only where quarantine needs it), only valid candidates are ranked,
-# and counts come from small aggregates.
+# and counts come from small aggregates. Staged rows are a cache (Spark rules) or the
+# Parquet the parse workers wrote (vectorised rules, ``staging.py``).
 
 CANDIDATE = "_candidate"
 REJECTED_ROW = "_rejected"
