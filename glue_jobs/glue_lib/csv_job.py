@@ -29,7 +29,7 @@ from .csv_records import read_csv_records
 from .lake_io import delete, read_text, write_text
 from .run_counts import assemble_counts
 from .session import build_spark, job_logger
-from .staging import RawFile, stage_cleaned_records, staging_folder
+from .staging import RawFile, file_lineage, stage_cleaned_records, staging_folder
 
 REQUIRED_ARGS = ("dataset", "lake_root", "run_date", "manifest")
 OPTIONAL_ARGS = {"TempDir": ""}  # Glue's own scratch folder; staged files go there on AWS
@@ -53,15 +53,15 @@ def run_csv_job(rules: ModuleType, job_name: str, argv: list[str] | None = None)
         len(readable),
     )
 
+    raw_files = [
+        RawFile(f["key"], int(f["size"]), int(f["order"]), f["status"] == "duplicate_file")
+        for f in readable
+    ]
     staging = staging_folder(root, dataset, run_date, args.get("TempDir", ""))
     if hasattr(rules, "clean_table"):
         # Vectorised rules: each file parsed, cleaned and written as Parquet by its Python
         # worker; every output below reads those staged rows (see staging.py).
         delete(spark, staging)  # what a killed run left behind
-        raw_files = [
-            RawFile(f["key"], int(f["size"]), int(f["order"]), f["status"] == "duplicate_file")
-            for f in readable
-        ]
         cleaned, counted = stage_cleaned_records(
             spark,
             root,
@@ -78,13 +78,9 @@ def run_csv_job(rules: ModuleType, job_name: str, argv: list[str] | None = None)
         # On disk, not in the heap: column batches of a 500K-row file being built in
         # memory ran a 2 GB driver out of heap at 20M rows; on disk the heap stays flat
         # and the OS page cache keeps it fast (bench/TUNING.md).
-        uris = {layout.raw_file(root, f["key"]): f["key"] for f in readable}
-        files = spark.createDataFrame(
-            [(f["key"], int(f["order"]), f["status"] == "duplicate_file") for f in readable],
-            "source_key string, file_order int, duplicate_file boolean",
-        )
+        uris = {layout.raw_file(root, f.key): f.key for f in raw_files}
         cleaned = rules.clean(read_csv_records(spark, uris, rules.COLUMNS))
-        staged = outcomes.stage_rows(cleaned, files, rules.COLUMNS)
+        staged = outcomes.stage_rows(cleaned, file_lineage(spark, raw_files), rules.COLUMNS)
         staged = staged.persist(StorageLevel.DISK_ONLY)
         tallies = [row.asDict() for row in outcomes.staged_tallies(staged).collect()]
     log.info("parsed, cleaned and staged in %.1fs", time.monotonic() - started)

@@ -49,6 +49,15 @@ class RawFile(NamedTuple):
     duplicate_file: bool
 
 
+def file_lineage(spark: SparkSession, files: Sequence[RawFile]) -> DataFrame:
+    """``source_key``, ``file_order``, ``duplicate_file`` per file: what
+    :func:`outcomes.stage_rows` joins to rows that do not carry them yet."""
+    return spark.createDataFrame(
+        [(f.key, f.file_order, f.duplicate_file) for f in files],
+        "source_key string, file_order int, duplicate_file boolean",
+    )
+
+
 def staging_folder(lake_root: str, dataset: str, run_date: str, temp_dir: str = "") -> str:
     """Where a run's staged files go: under Glue's ``--TempDir`` when given."""
     if temp_dir:
@@ -136,7 +145,8 @@ def _stage_files(
     """The function mapInArrow runs: task ids in; staged files written, counts out."""
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        staging[0].create_dir(staging[1], recursive=True)
+        target, folder = staging
+        target.create_dir(folder, recursive=True)
         for batch in batches:
             for task in batch.column(0).to_pylist():
                 for index in tasks[task]:

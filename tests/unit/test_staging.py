@@ -12,6 +12,7 @@ from glue_lib.csv_records import read_csv_records
 from glue_lib.staging import (
     RawFile,
     arrow_filesystem,
+    file_lineage,
     plan_tasks,
     stage_cleaned_records,
     staging_folder,
@@ -49,12 +50,9 @@ def test_staged_rows_and_tallies_equal_the_spark_rules_path(spark, raw_files, tm
         spark, str(lake), raw_files, orders.COLUMNS, cleaner, folder
     )
     staged = outcomes.stage_rows(cleaned, None, orders.COLUMNS)
-    files = spark.createDataFrame(
-        [(f.key, f.file_order, f.duplicate_file) for f in raw_files],
-        "source_key string, file_order int, duplicate_file boolean",
-    )
     records = read_csv_records(spark, {str(lake / f.key): f.key for f in raw_files}, orders.COLUMNS)
-    expected = outcomes.stage_rows(orders.clean(records), files, orders.COLUMNS)
+    lineage = file_lineage(spark, raw_files)
+    expected = outcomes.stage_rows(orders.clean(records), lineage, orders.COLUMNS)
 
     columns = expected.columns
     assert sorted(staged.columns) == sorted(columns)
