@@ -73,6 +73,9 @@ class Settings:
     # Unix socket of a warm local Spark driver (pipeline.spark_runner), set by the pipeline
     # command while it runs; empty = one spark-submit per job; "off": the command starts none
     spark_runner: str = ""
+    # Folder of the JVM class archive that speeds up every local Spark start
+    # (pipeline.spark_class_archive, built by `make setup`); "off": none
+    spark_class_archive: str = str(REPO_ROOT / ".cache" / "spark-classes")
     sensor_timeout_seconds: str = "3600"
     sensor_poke_seconds: str = "60"
     # both targets: catalog names

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .config import REPO_ROOT, Settings
-from .spark_submit import spark_submit_command, submit_env
+from .spark_submit import spark_submit_command
 
 log = logging.getLogger(__name__)
 RUNNER_SCRIPT = REPO_ROOT / "glue_jobs" / "local_runner.py"
@@ -34,17 +34,22 @@ _starting: dict[str, subprocess.Popen] = {}  # runners this process started, by 
 
 
 @contextmanager
-def warm_spark_runner(settings: Settings) -> Iterator[str | None]:
+def warm_spark_runner(
+    settings: Settings, dump_classes_to: Path | None = None
+) -> Iterator[str | None]:
     """Start the runner, export its socket for the jobs of this process, stop it at the end.
 
     Does not wait for it: it starts while the DAG's first steps run, and the first job
-    waits for it (:func:`run_on_runner`). Yields the socket path.
+    waits for it (:func:`run_on_runner`). Yields the socket path. ``dump_classes_to``: the
+    runner's JVM writes the classes it loaded there when it stops (``spark_class_archive``).
     """
     folder = Path(tempfile.mkdtemp(prefix="spark-runner-"))
     path = str(folder / "runner.sock")
-    command = spark_submit_command(RUNNER_SCRIPT, {"--socket": path}, settings)
+    command, env = spark_submit_command(
+        RUNNER_SCRIPT, {"--socket": path}, settings, dump_classes_to
+    )
     output = open(folder / "runner.log", "w")  # noqa: SIM115 - closed in finally
-    process = subprocess.Popen(command, env=submit_env(), stdout=output, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
     _starting[path] = process
     previous = os.environ.get(RUNNER_ENV)
     os.environ[RUNNER_ENV] = path

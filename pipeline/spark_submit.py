@@ -14,10 +14,10 @@ import sys
 from collections import deque
 from pathlib import Path
 
-from .config import REPO_ROOT, SPARK_RUNNER_OFF, Settings
+from .config import SPARK_RUNNER_OFF, Settings
+from .spark_class_archive import submit_options
 
 log = logging.getLogger(__name__)
-LOCAL_SPARK_CONF = REPO_ROOT / "glue_jobs" / "local-spark-conf"
 
 
 class GlueJobFailed(RuntimeError):
@@ -25,9 +25,15 @@ class GlueJobFailed(RuntimeError):
 
 
 def spark_submit_command(
-    script: Path, glue_arguments: dict[str, str], settings: Settings
-) -> list[str]:
-    """The spark-submit command line for ``script`` with Glue-style arguments."""
+    script: Path,
+    glue_arguments: dict[str, str],
+    settings: Settings,
+    dump_classes_to: Path | None = None,
+) -> tuple[list[str], dict[str, str]]:
+    """The spark-submit command line for ``script`` with Glue-style arguments, and the
+    environment it runs with: this venv's Python, the local Spark conf and, once built,
+    the class archive (``dump_classes_to``: build one, see :mod:`spark_class_archive`)."""
+    options, conf_dir = submit_options(settings, dump_classes_to)
     command = [
         str(Path(sys.executable).with_name("spark-submit")),
         "--master",
@@ -36,19 +42,16 @@ def spark_submit_command(
         settings.spark_driver_memory,
         "--conf",
         f"spark.sql.shuffle.partitions={settings.spark_shuffle_partitions}",
+        *options,
         str(script),
     ]
-    return command + _argv(glue_arguments)
-
-
-def submit_env() -> dict[str, str]:
-    """The environment spark-submit runs with: this venv's Python, the local Spark conf."""
-    return {
+    env = {
         **os.environ,
         "PYSPARK_PYTHON": sys.executable,
         "PYSPARK_DRIVER_PYTHON": sys.executable,
-        "SPARK_CONF_DIR": str(LOCAL_SPARK_CONF),
+        "SPARK_CONF_DIR": conf_dir,
     }
+    return command + _argv(glue_arguments), env
 
 
 def run_glue_script(script: Path, glue_arguments: dict[str, str], settings: Settings) -> None:
@@ -88,11 +91,11 @@ def _argv(glue_arguments: dict[str, str]) -> list[str]:
 
 
 def _spark_submit(script: Path, glue_arguments: dict[str, str], settings: Settings, relay) -> int:
-    command = spark_submit_command(script, glue_arguments, settings)
+    command, env = spark_submit_command(script, glue_arguments, settings)
     log.info("spark-submit %s %s", script.name, " ".join(command[command.index(str(script)) + 1 :]))
     with subprocess.Popen(
         command,
-        env=submit_env(),
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

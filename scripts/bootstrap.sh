@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Create or refresh the project's virtualenv (.venv) from the pinned lock file.
-# Idempotent: does nothing when .venv already matches requirements.lock + pyproject.toml.
+# Create or refresh the project's virtualenv (.venv) from the pinned lock file, then build
+# the JVM class archive that speeds up every local Spark start (pipeline/spark_class_archive.py).
+# Idempotent: does nothing when .venv already matches requirements.lock + pyproject.toml
+# and the archive exists.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,21 +46,27 @@ ensure_java
 ensure_apt_package chromium chromium          # the dashboard's browser test
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 ||
   ensure_apt_package initdb postgresql         # the invoices tests start a real server
-want="$(cat requirements.lock pyproject.toml requirements-tools.lock 2>/dev/null | sha256sum | cut -d' ' -f1)"
-if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
-  exit 0
-fi
+ensure_venv() {
+  want="$(cat requirements.lock pyproject.toml requirements-tools.lock 2>/dev/null | sha256sum | cut -d' ' -f1)"
+  if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
+    return 0
+  fi
 
-PYTHON="$(pick_python)"
-echo "setting up $VENV (pinned versions from requirements.lock) ..."
-[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-"$VENV/bin/python" -m pip install -q "uv==$UV_VERSION"
-"$VENV/bin/uv" pip install -q --python "$VENV/bin/python" -r requirements.lock
-"$VENV/bin/uv" pip install -q --python "$VENV/bin/python" --no-deps -e .
-if [ -f requirements-tools.lock ]; then
-  # Tools whose pins clash with the runtime stack (checkov) live in their own venv.
-  [ -x .venv-tools/bin/python ] || "$PYTHON" -m venv .venv-tools
-  "$VENV/bin/uv" pip install -q --python .venv-tools/bin/python -r requirements-tools.lock
-fi
-echo "$want" > "$STAMP"
-echo "$VENV ready."
+  PYTHON="$(pick_python)"
+  echo "setting up $VENV (pinned versions from requirements.lock) ..."
+  [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install -q "uv==$UV_VERSION"
+  "$VENV/bin/uv" pip install -q --python "$VENV/bin/python" -r requirements.lock
+  "$VENV/bin/uv" pip install -q --python "$VENV/bin/python" --no-deps -e .
+  if [ -f requirements-tools.lock ]; then
+    # Tools whose pins clash with the runtime stack (checkov) live in their own venv.
+    [ -x .venv-tools/bin/python ] || "$PYTHON" -m venv .venv-tools
+    "$VENV/bin/uv" pip install -q --python .venv-tools/bin/python -r requirements-tools.lock
+  fi
+  echo "$want" > "$STAMP"
+  echo "$VENV ready."
+}
+
+ensure_venv
+# Once per machine (~40 s); a failure only costs speed, so it warns and goes on.
+PIPELINE_SKIP_AIRFLOW_VARIABLES=1 "$VENV/bin/python" -m pipeline.spark_class_archive
