@@ -19,7 +19,9 @@ fingerprint of both, so a change of either builds a new one.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import logging
 import os
 import shlex
@@ -104,7 +106,7 @@ def ensure_class_archive(settings: Settings) -> Path | None:
     if archive.file.is_file():
         log.debug("Spark class archive: %s", archive.file)
         return archive.file
-    log.info("building the Spark class archive (once per machine, ~30 s): %s", archive.file)
+    log.info("building the Spark class archive (once per machine, ~40 s): %s", archive.file)
     archive.folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="spark-classes-") as scratch:
         partial = archive.folder / f"spark-classes.{os.getpid()}.partial"
@@ -131,7 +133,8 @@ def _sample_run(scratch: Path, settings: Settings, dump_to: Path) -> None:
 
     lake, day = Lake(str(scratch / "lake")), date(2024, 3, 1)
     keys = generate_orders(lake.root, day, rows=2000, files=3, bad_files=1)
-    invoke_trigger_local(lake, "orders", day, keys)
+    with contextlib.redirect_stdout(io.StringIO()):  # the Lambda's per-file lines
+        invoke_trigger_local(lake, "orders", day, keys)
     spec = get_dataset("orders")
     with warm_spark_runner(settings, dump_classes_to=dump_to) as socket_path:
         on_runner = replace(settings, spark_runner=socket_path)
