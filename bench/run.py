@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import sys
 import time
 from datetime import UTC, datetime
@@ -146,6 +147,9 @@ def markdown(report: dict) -> str:
                 f"| {engine.get('peak_pss_mb', 0):.0f} | {engine['peak_jvm_rss_mb']:.0f} "
                 f"| {engine['load_before'][0]:.1f} | {ratio} |"
             )
+    paired = [line for entry in report["sizes"] for line in round_ratios(entry)]
+    if paired:
+        lines += ["", "Per round (job / engine, both timed in the same round):", "", *paired]
     lines += ["", "Job breakdown (seconds): spark-submit / crawl / summary SQL.", ""]
     for entry in report["sizes"]:
         job = entry["engines"].get("job")
@@ -167,6 +171,24 @@ def markdown(report: dict) -> str:
     if growth:
         lines += ["", "Scaling of the job: " + growth]
     return "\n".join(lines) + "\n"
+
+
+def round_ratios(entry: dict) -> list[str]:
+    """job/engine per round and their median: the best times of each engine can come from
+    different rounds, and this VM's speed drifts between them."""
+    job = entry["engines"].get("job")
+    if not job or len(job["attempts"]) < 2:
+        return []
+    lines = []
+    for name, engine in entry["engines"].items():
+        if name == "job":
+            continue
+        ratios = [a / b for a, b in zip(job["attempts"], engine["attempts"], strict=True)]
+        lines.append(
+            f"- {entry['rows']:,} {name}: {' / '.join(f'{r:.2f}' for r in ratios)} "
+            f"(median {statistics.median(ratios):.2f})"
+        )
+    return lines
 
 
 def scaling(report: dict) -> str:
