@@ -29,7 +29,11 @@ def spark():
         },
     )
     yield session
+    gateway = session.sparkContext._gateway
     session.stop()
+    # py4j's connections closed now: left to __del__ at exit, they log to pytest's
+    # capture stream after it is closed ("--- Logging error ---" after the summary).
+    gateway.shutdown()
 
 
 @pytest.fixture(scope="session", autouse=True)
