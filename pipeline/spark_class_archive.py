@@ -121,6 +121,8 @@ def ensure_class_archive(settings: Settings) -> Path | None:
 
 def _sample_run(scratch: Path, settings: Settings, dump_to: Path) -> None:
     """A small orders run (job, then validation) in one runner JVM that archives at exit."""
+    from trigger_lambda.handler import log as lambda_log  # its per-file lines: noise here
+
     from .datasets import get_dataset
     from .generate.orders import generate_orders
     from .glue_args import glue_arguments
@@ -131,7 +133,6 @@ def _sample_run(scratch: Path, settings: Settings, dump_to: Path) -> None:
 
     lake, day = Lake(str(scratch / "lake")), date(2024, 3, 1)
     keys = generate_orders(lake.root, day, rows=2000, files=3, bad_files=1)
-    lambda_log = logging.getLogger("trigger_lambda")  # its per-file lines: noise here
     lambda_log.disabled = True
     try:
         invoke_trigger_local(lake, "orders", day, keys)

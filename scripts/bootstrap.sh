@@ -47,6 +47,8 @@ ensure_apt_package chromium chromium          # the dashboard's browser test
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 ||
   ensure_apt_package initdb postgresql         # the invoices tests start a real server
 ensure_venv() {
+  # The stamp covers the lock files and how they are installed: "bytecode" marks the
+  # --compile-bytecode install below, so a venv set up without it is set up again once.
   want="$( (echo bytecode; cat requirements.lock pyproject.toml requirements-tools.lock 2>/dev/null) | sha256sum | cut -d' ' -f1)"
   if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
     return 0
