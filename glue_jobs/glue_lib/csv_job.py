@@ -4,9 +4,11 @@ A rules module provides ``TABLE`` (processed table), ``COLUMNS`` (raw contract c
 ``PROCESSED_COLUMNS``, ``KEY`` (dedupe key), ``latest_first() -> list[Column]`` and its
 cleaning, which adds cleaned columns and ``reason``: either Spark expressions,
 ``clean(records: DataFrame) -> DataFrame``, or vectorised Arrow rules,
-``clean_table(records: pa.Table) -> pa.Table`` with the ``CLEANED_FIELDS`` it adds, which
-run inside the parse step's Python worker and stage each file as Parquet (``staging.py``;
-orders: bench/TUNING.md says what that bought).
+``clean_table(records: pa.Table) -> pa.Table`` with the ``CLEANED_FIELDS`` it adds and
+``LATEST_FIRST`` (the same order as Arrow sort keys), which run inside the parse step's
+Python worker and stage each file as Parquet (``staging.py``); the processed table is then
+written by the workers too (``latest_rows.py``; orders: bench/TUNING.md says what each
+bought).
 
 Reads the files the trigger Lambda accepted (the manifest), writes
 ``processed/<table>/run_date=D/`` and ``quarantine/<dataset>/rows/run_date=D/`` (each
@@ -22,14 +24,23 @@ from types import ModuleType
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import to_arrow_schema
 
-from . import layout, outcomes
+from . import latest_rows, layout, outcomes
 from .args import parse_job_args
-from .csv_records import read_csv_records
+from .csv_records import qualified_uri, read_csv_records
 from .lake_io import delete, read_text, write_text
 from .run_counts import assemble_counts
 from .session import build_spark, job_logger
-from .staging import RawFile, file_lineage, stage_cleaned_records, staging_folder
+from .staging import (
+    Candidates,
+    RawFile,
+    arrow_filesystem,
+    bucket_count,
+    file_lineage,
+    stage_cleaned_records,
+    staging_folder,
+)
 
 REQUIRED_ARGS = ("dataset", "lake_root", "run_date", "manifest")
 OPTIONAL_ARGS = {"TempDir": ""}  # Glue's own scratch folder; staged files go there on AWS
@@ -58,19 +69,23 @@ def run_csv_job(rules: ModuleType, job_name: str, argv: list[str] | None = None)
         for f in readable
     ]
     staging = staging_folder(root, dataset, run_date, args.get("TempDir", ""))
-    if hasattr(rules, "clean_table"):
+    processed_uri = layout.processed_partition(root, rules.TABLE, run_date)
+    vectorised = hasattr(rules, "clean_table")
+    if vectorised:
         # Vectorised rules: each file parsed, cleaned and written as Parquet by its Python
-        # worker; every output below reads those staged rows (see staging.py).
+        # worker, its candidates bucketed by key for latest_rows (see staging.py).
         delete(spark, staging)  # what a killed run left behind
-        cleaned, counted = stage_cleaned_records(
-            spark,
-            root,
-            raw_files,
-            rules.COLUMNS,
-            (rules.clean_table, rules.CLEANED_FIELDS),
-            staging,
+        delete(spark, f"{processed_uri}/{latest_rows.TEMPORARY}")
+        candidates = Candidates(
+            rules.KEY,
+            latest_rows.candidate_columns(rules.PROCESSED_COLUMNS, rules.LATEST_FIRST),
+            bucket_count(raw_files, spark.sparkContext.defaultParallelism),
         )
-        staged = outcomes.stage_rows(cleaned, None, rules.COLUMNS)
+        cleaner = (rules.clean_table, rules.CLEANED_FIELDS)
+        with_reason, counted = stage_cleaned_records(
+            spark, root, raw_files, rules.COLUMNS, cleaner, staging, candidates
+        )
+        staged = outcomes.stage_rows(with_reason, None, rules.COLUMNS)
         duplicate = {f.key: f.duplicate_file for f in raw_files}
         tallies = [outcomes.tally(key, why, duplicate[key], n) for key, why, n in counted]
     else:
@@ -91,22 +106,33 @@ def run_csv_job(rules: ModuleType, job_name: str, argv: list[str] | None = None)
         )
         file_errors = {row["source_key"]: row["raw_record"] for row in markers.collect()}
 
-    processed_uri = layout.processed_partition(root, rules.TABLE, run_date)
-    outcomes.ranked_valid_rows(
-        staged, rules.KEY, rules.latest_first(), rules.PROCESSED_COLUMNS
-    ).write.mode("overwrite").parquet(processed_uri)
+    if vectorised:
+        valid_by_file = latest_rows.write_latest_rows(
+            spark,
+            arrow_filesystem(qualified_uri(spark, staging)),
+            candidates.buckets,
+            arrow_filesystem(qualified_uri(spark, processed_uri)),
+            rules.KEY,
+            rules.LATEST_FIRST,
+            to_arrow_schema(with_reason.select(*rules.PROCESSED_COLUMNS).schema),
+        )
+    else:
+        outcomes.ranked_valid_rows(
+            staged, rules.KEY, rules.latest_first(), rules.PROCESSED_COLUMNS
+        ).write.mode("overwrite").parquet(processed_uri)
+        if "source_key" in rules.PROCESSED_COLUMNS:  # count what was stored: one column read
+            stored = spark.read.schema("source_key string").parquet(processed_uri)
+        else:
+            stored = outcomes.ranked_valid_rows(
+                staged, rules.KEY, rules.latest_first(), ("source_key",)
+            )
+        valid_by_file = _rows_by_file(stored)
     log.info("processed written at %.1fs", time.monotonic() - started)
     quarantine_uri = layout.quarantine_rows_partition(root, dataset, run_date)
     quarantine = outcomes.staged_quarantine_rows(staged, rules.COLUMNS)
     quarantine.coalesce(spark.sparkContext.defaultParallelism).write.mode("overwrite").parquet(
         quarantine_uri
     )
-    if "source_key" in rules.PROCESSED_COLUMNS:  # count what was stored: one column read
-        valid_by_file = _rows_by_file(spark.read.schema("source_key string").parquet(processed_uri))
-    else:
-        valid_by_file = _rows_by_file(
-            outcomes.ranked_valid_rows(staged, rules.KEY, rules.latest_first(), ("source_key",))
-        )
     per_file, per_reason = outcomes.counts_from_tallies(tallies, valid_by_file)
     counts = assemble_counts(readable, per_file, per_reason, file_errors)
     counts.update(

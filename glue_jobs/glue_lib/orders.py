@@ -307,10 +307,17 @@ def clean(records: DataFrame) -> DataFrame:
     return records.mapInArrow(run, schema)
 
 
+# Among valid rows of one order_id: latest updated_at (null oldest), file, line.
+LATEST_FIRST = (
+    ("updated_at", "descending"),
+    ("file_order", "descending"),
+    ("source_line", "descending"),
+)
+
+
 def latest_first() -> list[Column]:
-    """Among valid rows of one order_id: latest updated_at (null oldest), file, line."""
+    """:data:`LATEST_FIRST` as Spark sort columns (nulls last)."""
     return [
-        F.col("updated_at").desc_nulls_last(),
-        F.col("file_order").desc(),
-        F.col("source_line").desc(),
+        F.col(name).desc_nulls_last() if order == "descending" else F.col(name).asc_nulls_last()
+        for name, order in LATEST_FIRST
     ]

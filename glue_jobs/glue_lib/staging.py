@@ -1,14 +1,19 @@
-"""Parse and clean a run's raw files into staged Parquet, one file per raw file.
+"""Parse and clean a run's raw files into staged Parquet, in the Python workers.
 
 For a dataset with vectorised rules (``clean_table``), each raw file is read, tokenised,
 cleaned and its raw text packed by one Python worker (:mod:`csv_records`), as a pyarrow
 table. Handing that table to Spark as rows, then caching the rows, cost the JVM more
 than all the parsing and cleaning did (bench/TUNING.md). So the worker adds the file's
-landing order and duplicate flag, writes the table as one Parquet file in a staging
-folder and returns only its row counts per reason; Spark then reads the staged rows
-with its vectorised Parquet reader, once per output, and the folder is removed when the
-job ends. The workers read and write through pyarrow's file systems (local, S3), so the
-raw bytes never pass through the JVM either.
+landing order and duplicate flag and writes the rows in two parts of a staging folder:
+
+- ``rows/``: the rows with a ``reason`` (rejected rows and bad-file markers), which Spark
+  reads for quarantine;
+- ``candidates/bucket-<b>/``: the rows that compete for the processed table, split by a
+  hash of the key (:mod:`latest_rows` keeps one per key, bucket by bucket).
+
+Rows of a duplicate file without a reason are only counted. A worker returns only row
+counts per file and reason. The workers read and write through pyarrow's file systems
+(local, S3), so the raw bytes never pass through the JVM either.
 
 The staging folder is ``<TempDir>/staging/<dataset>/<run_date>`` on Glue (the job's
 ``--TempDir``, which expires) and ``_runs/<dataset>/<run_date>/staging`` under the lake
@@ -22,6 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession
@@ -29,15 +35,27 @@ from pyspark.sql import types as T
 
 from . import layout
 from .csv_records import file_table, pack_raw_text, packed_schema, qualified_uri
+from .latest_rows import bucket_folder, split_by_bucket
 
 TableCleaner = Callable[[pa.Table], pa.Table]
 FILE_FIELDS = (
     T.StructField("file_order", T.IntegerType()),
     T.StructField("duplicate_file", T.BooleanType()),
 )
-TASK_BYTES = 32 << 20  # small files share a task up to this much text
+TASK_BYTES = 32 << 20  # small files share a task up to this much text (and a bucket)
+FLUSH_ROWS = 250_000  # a task writes its staged rows in files of at least this many
+ROWS = "rows"  # the staging folder's rows with a reason
 GZIP_RATIO = 4  # a gzipped CSV holds about this many times its size in text
 _COUNTS = pa.schema([("source_key", pa.string()), ("reason", pa.string()), ("rows", pa.int64())])
+
+
+class Candidates(NamedTuple):
+    """The staged rows that compete for the processed table: bucketed by ``key``, with
+    the ``columns`` the table and the latest-first order need."""
+
+    key: str
+    columns: tuple[str, ...]
+    buckets: int
 
 
 class RawFile(NamedTuple):
@@ -81,13 +99,17 @@ def arrow_filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
     return filesystem, rest.rstrip("/")
 
 
+def _text_bytes(raw_file: RawFile) -> int:
+    return raw_file.size * (GZIP_RATIO if raw_file.key.lower().endswith(".gz") else 1)
+
+
 def plan_tasks(files: Sequence[RawFile], parallelism: int) -> list[list[int]]:
     """Group file indexes into tasks: a big file alone, small ones together, balanced.
 
     As many tasks as the text needs at ``TASK_BYTES`` each (at least ``parallelism``, at
     most one per file); the biggest file goes first to the lightest task.
     """
-    weight = [f.size * (GZIP_RATIO if f.key.lower().endswith(".gz") else 1) for f in files]
+    weight = [_text_bytes(f) for f in files]
     count = min(len(files), max(parallelism, -(-sum(weight) // TASK_BYTES)))
     tasks: list[list[int]] = [[] for _ in range(count)]
     loads = [0] * count
@@ -98,6 +120,12 @@ def plan_tasks(files: Sequence[RawFile], parallelism: int) -> list[list[int]]:
     return [sorted(task) for task in tasks]
 
 
+def bucket_count(files: Sequence[RawFile], parallelism: int) -> int:
+    """How many buckets the candidates go to: one per ``TASK_BYTES`` of text, at least
+    ``parallelism`` (a big file is spread over several buckets)."""
+    return max(parallelism, -(-sum(map(_text_bytes, files)) // TASK_BYTES))
+
+
 def stage_cleaned_records(
     spark: SparkSession,
     lake_root: str,
@@ -105,8 +133,10 @@ def stage_cleaned_records(
     columns: Sequence[str],
     cleaner: tuple[TableCleaner, Sequence[T.StructField]],
     folder: str,
+    candidates: Candidates,
 ) -> tuple[DataFrame, list[tuple[str, str | None, int]]]:
-    """Parse and clean ``files`` into ``folder``: (its rows, rows per file and reason).
+    """Parse and clean ``files`` into ``folder``: (its rows with a reason, rows per file
+    and reason); the ``candidates`` go to its buckets.
 
     The rows are :func:`csv_records.pack_raw_text`'s (lineage, the fields ``cleaner``
     adds, ``raw_fields``) plus ``file_order`` and ``duplicate_file``. ``folder`` must be
@@ -121,7 +151,7 @@ def stage_cleaned_records(
         columns,
         list(files),
         tasks,
-        clean_table,
+        (clean_table, candidates),
         arrow_filesystem(qualified_uri(spark, lake_root)),
         arrow_filesystem(qualified_uri(spark, folder)),
     )
@@ -130,7 +160,7 @@ def stage_cleaned_records(
         .mapInArrow(worker, "source_key string, reason string, rows long")
         .collect()
     )
-    rows = spark.read.schema(schema).parquet(folder)
+    rows = spark.read.schema(schema).parquet(f"{folder}/{ROWS}")
     return rows, [(row["source_key"], row["reason"], row["rows"]) for row in counted]
 
 
@@ -138,48 +168,89 @@ def _stage_files(
     columns: Sequence[str],
     files: list[RawFile],
     tasks: list[list[int]],
-    clean_table: TableCleaner,
+    cleaning: tuple[TableCleaner, Candidates],
     lake: tuple[pafs.FileSystem, str],
     staging: tuple[pafs.FileSystem, str],
 ):
     """The function mapInArrow runs: task ids in; staged files written, counts out."""
+    clean_table, candidates = cleaning
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         target, folder = staging
-        target.create_dir(folder, recursive=True)
+        target.create_dir(f"{folder}/{ROWS}", recursive=True)
         for batch in batches:
             for task in batch.column(0).to_pylist():
+                output = _TaskOutput(task, candidates, staging)
                 for index in tasks[task]:
-                    yield _stage_file(files[index], index, columns, clean_table, lake, staging)
+                    table = _cleaned_file(files[index], columns, clean_table, lake)
+                    yield _counts(files[index].key, table)
+                    output.add(table)
+                    del table
                     pa.default_memory_pool().release_unused()  # flat across files
+                output.flush()
 
     return run
 
 
-def _stage_file(
+def _cleaned_file(
     raw_file: RawFile,
-    index: int,
     columns: Sequence[str],
     clean_table: TableCleaner,
     lake: tuple[pafs.FileSystem, str],
-    staging: tuple[pafs.FileSystem, str],
-) -> pa.RecordBatch:
-    """Read, parse, clean and stage one raw file; its row counts per reason."""
-    (source, root), (target, folder) = lake, staging
+) -> pa.Table:
+    """Read, parse and clean one raw file: its staged rows, all of them."""
+    source, root = lake
     with source.open_input_stream(f"{root}/{raw_file.key}", compression=None) as stream:
         content = stream.read()  # as stored: file_table gunzips and reports a bad .gz
     table = pack_raw_text(clean_table(file_table(content, raw_file.key, columns)), columns)
     rows = table.num_rows
-    table = table.append_column(
+    return table.append_column(
         "file_order", pa.repeat(pa.scalar(raw_file.file_order, pa.int32()), rows)
     ).append_column("duplicate_file", pa.repeat(raw_file.duplicate_file, rows))
-    pq.write_table(table, f"{folder}/part-{index:05d}.parquet", filesystem=target)
+
+
+def _counts(source_key: str, table: pa.Table) -> pa.RecordBatch:
     counts = table.group_by("reason").aggregate([([], "count_all")])
     return pa.RecordBatch.from_pydict(
         {
-            "source_key": [raw_file.key] * counts.num_rows,
+            "source_key": [source_key] * counts.num_rows,
             "reason": counts.column("reason").combine_chunks(),
             "rows": counts.column("count_all").combine_chunks(),
         },
         schema=_COUNTS,
     )
+
+
+class _TaskOutput:
+    """A task's staged files: its files' rows gathered and written ``FLUSH_ROWS`` at a
+    time, so a task of many small files writes a few files, not a few per raw file."""
+
+    def __init__(self, task: int, candidates: Candidates, staging: tuple[pafs.FileSystem, str]):
+        self.task, self.candidates, self.staging = task, candidates, staging
+        self.pending: list[pa.Table] = []
+        self.rows = self.written = 0
+
+    def add(self, table: pa.Table) -> None:
+        self.pending.append(table)
+        self.rows += table.num_rows
+        if self.rows >= FLUSH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        table = pa.concat_tables(self.pending)
+        self.pending, self.rows = [], 0
+        (target, folder), (key, names, buckets) = self.staging, self.candidates
+        name = f"part-{self.task:05d}-{self.written:03d}.parquet"
+        self.written += 1
+        with_reason = pc.is_valid(table.column("reason"))
+        rows = table.filter(with_reason)
+        if rows.num_rows:
+            pq.write_table(rows, f"{folder}/{ROWS}/{name}", filesystem=target)
+        competing = pc.and_not(pc.invert(with_reason), table.column("duplicate_file"))
+        split = split_by_bucket(table.filter(competing).select(list(names)), key, buckets)
+        for bucket, part in enumerate(split):
+            if part.num_rows:
+                target.create_dir(bucket_folder(folder, bucket), recursive=True)
+                pq.write_table(part, f"{bucket_folder(folder, bucket)}/{name}", filesystem=target)

@@ -1,4 +1,5 @@
-"""Staged Parquet (vectorised rules): the same staged rows and tallies as the Spark path."""
+"""Staged Parquet and the processed table the workers write (vectorised rules): the same
+rows, tallies and processed table as the Spark path."""
 
 from __future__ import annotations
 
@@ -6,17 +7,24 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from glue_lib import orders, outcomes
 from glue_lib.csv_records import read_csv_records
+from glue_lib.latest_rows import candidate_columns, key_buckets, write_latest_rows
 from glue_lib.staging import (
+    Candidates,
     RawFile,
     arrow_filesystem,
+    bucket_count,
     file_lineage,
     plan_tasks,
     stage_cleaned_records,
     staging_folder,
 )
+from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import to_arrow_schema
 
 from pipeline.generate.orders import generate_orders
 
@@ -42,23 +50,42 @@ def raw_files(tmp_path_factory) -> tuple[Path, list[RawFile]]:
     return lake, files
 
 
-def test_staged_rows_and_tallies_equal_the_spark_rules_path(spark, raw_files, tmp_path):
-    lake, raw_files = raw_files
-    folder = str(tmp_path / "staging")
-    cleaner = (orders.clean_table, orders.CLEANED_FIELDS)
-    cleaned, counted = stage_cleaned_records(
-        spark, str(lake), raw_files, orders.COLUMNS, cleaner, folder
-    )
-    staged = outcomes.stage_rows(cleaned, None, orders.COLUMNS)
+CANDIDATES = Candidates(
+    orders.KEY, candidate_columns(orders.PROCESSED_COLUMNS, orders.LATEST_FIRST), 3
+)
+
+
+def _spark_rules_rows(spark, lake: Path, raw_files: list[RawFile]):
+    """The staged rows of the Spark-rules path: what staging must agree with."""
     records = read_csv_records(spark, {str(lake / f.key): f.key for f in raw_files}, orders.COLUMNS)
     lineage = file_lineage(spark, raw_files)
-    expected = outcomes.stage_rows(orders.clean(records), lineage, orders.COLUMNS)
+    return outcomes.stage_rows(orders.clean(records), lineage, orders.COLUMNS)
+
+
+def test_staged_rows_candidates_and_tallies_equal_the_spark_rules_path(spark, raw_files, tmp_path):
+    lake, raw_files = raw_files
+    folder = tmp_path / "staging"
+    cleaner = (orders.clean_table, orders.CLEANED_FIELDS)
+    with_reason, counted = stage_cleaned_records(
+        spark, str(lake), raw_files, orders.COLUMNS, cleaner, str(folder), CANDIDATES
+    )
+    staged = outcomes.stage_rows(with_reason, None, orders.COLUMNS)
+    expected = _spark_rules_rows(spark, lake, raw_files)
 
     columns = expected.columns
     assert sorted(staged.columns) == sorted(columns)
     staged = staged.select(*columns)
-    assert staged.count() == expected.count() > 900  # 600 rows, a copy of 300, markers
-    assert staged.exceptAll(expected).count() == 0 and expected.exceptAll(staged).count() == 0
+    expected_with_reason = expected.where(F.col("reason").isNotNull())
+    assert staged.count() == expected_with_reason.count() > 20  # rejected rows, markers
+    assert staged.exceptAll(expected_with_reason).count() == 0
+    assert expected_with_reason.exceptAll(staged).count() == 0
+
+    bucketed = spark.read.option("recursiveFileLookup", "true").parquet(str(folder / "candidates"))
+    bucketed = bucketed.select(*CANDIDATES.columns)
+    competing = expected.where(F.col(outcomes.CANDIDATE)).select(*CANDIDATES.columns)
+    assert bucketed.count() == competing.count() > 500  # 600 less the rejected ones
+    assert bucketed.exceptAll(competing).count() == 0
+    assert competing.exceptAll(bucketed).count() == 0
 
     duplicate = {f.key: f.duplicate_file for f in raw_files}
     tallies = [outcomes.tally(k, why, duplicate[k], n) for k, why, n in counted]
@@ -70,18 +97,86 @@ def test_staged_rows_and_tallies_equal_the_spark_rules_path(spark, raw_files, tm
     assert any(t[outcomes.MARKER] for t in tallies)  # the bad file's marker row
 
 
-def test_each_raw_file_is_one_staged_file_and_no_files_stage_nothing(spark, raw_files, tmp_path):
+def test_a_task_writes_one_file_per_part_and_each_bucket_holds_only_its_keys(
+    spark, raw_files, tmp_path
+):
     lake, raw_files = raw_files
     folder = tmp_path / "staging"
     cleaner = (orders.clean_table, orders.CLEANED_FIELDS)
-    stage_cleaned_records(spark, str(lake), raw_files, orders.COLUMNS, cleaner, str(folder))
-    assert sorted(p.name for p in folder.iterdir()) == [
-        f"part-{i:05d}.parquet" for i in range(len(raw_files))
+    stage_cleaned_records(
+        spark, str(lake), raw_files, orders.COLUMNS, cleaner, str(folder), CANDIDATES
+    )
+    tasks = len(plan_tasks(raw_files, spark.sparkContext.defaultParallelism))
+    assert sorted(p.name for p in (folder / "rows").iterdir()) == [
+        f"part-{task:05d}-000.parquet" for task in range(tasks)
     ]
+    for bucket in range(CANDIDATES.buckets):
+        keys = pq.read_table(folder / f"candidates/bucket-{bucket:05d}").column("order_id")
+        assert len(keys) and set(key_buckets(keys, CANDIDATES.buckets)) == {bucket}
     empty, counted = stage_cleaned_records(
-        spark, str(lake), [], orders.COLUMNS, cleaner, str(tmp_path / "e")
+        spark, str(lake), [], orders.COLUMNS, cleaner, str(tmp_path / "e"), CANDIDATES
     )
     assert empty.count() == 0 and counted == [] and not (tmp_path / "e").exists()
+
+
+def test_the_processed_rows_equal_the_spark_window_and_replace_the_partition(
+    spark, raw_files, tmp_path
+):
+    lake, raw_files = raw_files
+    folder = tmp_path / "staging"
+    cleaner = (orders.clean_table, orders.CLEANED_FIELDS)
+    with_reason, _ = stage_cleaned_records(
+        spark, str(lake), raw_files, orders.COLUMNS, cleaner, str(folder), CANDIDATES
+    )
+    partition = tmp_path / "processed/orders/run_date=2024-03-01"
+    partition.mkdir(parents=True)
+    (partition / "part-00000-old.c000.snappy.parquet").write_bytes(b"last run")
+    schema = to_arrow_schema(with_reason.select(*orders.PROCESSED_COLUMNS).schema)
+    valid = write_latest_rows(
+        spark,
+        arrow_filesystem(str(folder)),
+        CANDIDATES.buckets,
+        arrow_filesystem(str(partition)),
+        orders.KEY,
+        orders.LATEST_FIRST,
+        schema,
+    )
+
+    expected = outcomes.ranked_valid_rows(
+        _spark_rules_rows(spark, lake, raw_files),
+        orders.KEY,
+        orders.latest_first(),
+        orders.PROCESSED_COLUMNS,
+    )
+    written = spark.read.parquet(str(partition))
+    types = [(f.name, f.dataType) for f in written.schema]
+    assert types == [(f.name, f.dataType) for f in expected.schema]  # Spark reads all nullable
+    assert written.count() == expected.count() > 500
+    assert written.exceptAll(expected).count() == 0 and expected.exceptAll(written).count() == 0
+    by_file = expected.groupBy("source_key").count().collect()
+    assert valid == {row["source_key"]: row["count"] for row in by_file}
+    assert sorted(p.name for p in partition.iterdir()) == [
+        f"part-{bucket:05d}.snappy.parquet" for bucket in range(CANDIDATES.buckets)
+    ]
+    timestamp = pq.ParquetFile(partition / "part-00000.snappy.parquet").schema.column(7)
+    assert (timestamp.name, timestamp.physical_type) == ("updated_at", "INT96")  # as Spark's
+
+
+def test_no_candidates_leave_an_empty_part_with_the_schema(spark, tmp_path):
+    partition = tmp_path / "processed"
+    schema = pa.schema([("order_id", pa.string()), ("source_key", pa.string())])
+    valid = write_latest_rows(
+        spark,
+        arrow_filesystem(str(tmp_path / "staging")),
+        2,
+        arrow_filesystem(str(partition)),
+        "order_id",
+        (),
+        schema,
+    )
+    assert valid == {}
+    assert [p.name for p in partition.iterdir()] == ["part-00000.snappy.parquet"]
+    assert pq.read_table(partition).schema == schema
 
 
 def test_tasks_keep_big_files_alone_and_share_small_ones_evenly():
@@ -96,6 +191,9 @@ def test_tasks_keep_big_files_alone_and_share_small_ones_evenly():
     assert plan_tasks(plain, 1) == [[0, 1]]
     gzipped = [RawFile("a.csv.gz", 5 * mb, 0, False), RawFile("b.csv.gz", 5 * mb, 1, False)]
     assert plan_tasks(gzipped, 1) == [[0], [1]]  # about 40 MB of text: two tasks
+    # Buckets: one per 32 MB of text, at least one per core; a big file is spread out.
+    assert bucket_count(big, 2) == 4 and bucket_count(small, 2) == 2
+    assert bucket_count(gzipped, 1) == 2 and bucket_count(big[:1], 1) == 2
 
 
 def test_arrow_paths_keep_spaces_and_unicode_of_keys():
