@@ -10,13 +10,11 @@ hold each file's cleaned rows as Arrow, so the shuffle goes through files instea
    ``buckets`` by a hash of the key: ``<staging>/candidates/bucket-<b>/`` (:func:`split_by_bucket`);
 2. one task per bucket reads it, keeps the first row per key in ``latest_first`` order,
    as ``ranked_valid_rows`` does (:func:`latest_per_key`), and writes it as one Parquet
-   part under the partition's ``_temporary/`` (Hadoop's committer folder: every reader
-   skips it);
-3. the driver replaces the partition's files with those parts (:func:`replace_partition`).
+   part under the partition's ``_temporary/``;
+3. the driver replaces the partition's files with those parts (:mod:`worker_parquet`).
 
 A bucket holds about ``staging.TASK_BYTES`` of text, so a task's memory does not grow with
-the run. The parts are written as Spark writes them (snappy, INT96 timestamps), so readers
-see one table whichever engine wrote it.
+the run.
 """
 
 from __future__ import annotations
@@ -31,8 +29,9 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 from pyspark.sql import SparkSession
 
+from .worker_parquet import replace_partition, temporary_folder, write_parquet
+
 SortKey = tuple[str, str]  # (column, "ascending" | "descending"); nulls always last
-TEMPORARY = "_temporary"
 _COUNTS = pa.schema([("source_key", pa.string()), ("rows", pa.int64())])
 # Per byte position (mod 64), an odd 64-bit multiplier: fixed, so every process agrees.
 _WEIGHTS = np.random.default_rng(1_000_003).integers(1, 1 << 62, 64, dtype=np.uint64) | 1
@@ -106,17 +105,6 @@ def latest_per_key(table: pa.Table, key: str, latest_first: Sequence[SortKey]) -
     return table.take(indices.filter(pa.array(first)))
 
 
-def write_parquet(table: pa.Table, path: str, filesystem: pafs.FileSystem) -> None:
-    """A Parquet file as Spark writes one (snappy, INT96 timestamps)."""
-    pq.write_table(
-        table,
-        path,
-        filesystem=filesystem,
-        compression="snappy",
-        use_deprecated_int96_timestamps=True,
-    )
-
-
 def write_latest_rows(
     spark: SparkSession,
     staging: tuple[pafs.FileSystem, str],
@@ -129,36 +117,18 @@ def write_latest_rows(
     """Write the partition's rows (``schema``'s columns) from the staged buckets and
     replace its files with them; rows kept per ``source_key``."""
     target, folder = partition
-    target.create_dir(f"{folder}/{TEMPORARY}", recursive=True)
+    target.create_dir(temporary_folder(folder), recursive=True)
     worker = _keep_latest(staging, partition, key, list(latest_first), schema)
     counted = (
         spark.range(0, buckets, 1, max(buckets, 1))
         .mapInArrow(worker, "source_key string, rows long")
         .collect()
     )
-    temporary = f"{folder}/{TEMPORARY}"
-    if not target.get_file_info(pafs.FileSelector(temporary)):  # no rows: the schema alone
-        write_parquet(schema.empty_table(), f"{temporary}/part-00000.snappy.parquet", target)
-    replace_partition(target, folder)
+    replace_partition(target, folder, schema)
     valid: dict[str, int] = {}
     for row in counted:
         valid[row["source_key"]] = valid.get(row["source_key"], 0) + row["rows"]
     return valid
-
-
-def replace_partition(filesystem: pafs.FileSystem, folder: str) -> None:
-    """Replace what ``folder`` holds by what its ``_temporary/`` holds."""
-    temporary = f"{folder}/{TEMPORARY}"
-    for info in filesystem.get_file_info(pafs.FileSelector(folder)):
-        if info.base_name == TEMPORARY:
-            continue
-        if info.type == pafs.FileType.Directory:
-            filesystem.delete_dir(info.path)
-        else:
-            filesystem.delete_file(info.path)
-    for info in filesystem.get_file_info(pafs.FileSelector(temporary)):
-        filesystem.move(info.path, f"{folder}/{info.base_name}")
-    filesystem.delete_dir(temporary)
 
 
 def _keep_latest(
@@ -180,7 +150,7 @@ def _keep_latest(
                 candidates = pq.read_table(path, filesystem=source)
                 kept = latest_per_key(candidates, key, latest_first)
                 kept = kept.select(schema.names).cast(schema)
-                part = f"{folder}/{TEMPORARY}/part-{bucket:05d}.snappy.parquet"
+                part = f"{temporary_folder(folder)}/part-{bucket:05d}.snappy.parquet"
                 write_parquet(kept, part, target)
                 counts = kept.group_by("source_key").aggregate([([], "count_all")])
                 yield pa.RecordBatch.from_pydict(

@@ -82,42 +82,39 @@ def rejections_by_file_and_reason(classified: DataFrame) -> DataFrame:
 # ``classify_rows`` ranks every row (rejected ones and their raw text included) in one wide
 # shuffle. The functions below give the same outcomes with less data moved: rows are staged
 # once (raw text kept only where quarantine needs it), only valid candidates are ranked,
-# and counts come from small aggregates. Staged rows are a cache (Spark rules) or the
-# Parquet the parse workers wrote (vectorised rules, ``staging.py``).
+# and counts come from small aggregates. Staged rows are a cache (Spark rules; vectorised
+# rules do the same in the parse workers: ``staging.py``, ``latest_rows.py``).
 
 CANDIDATE = "_candidate"
 REJECTED_ROW = "_rejected"
 MARKER = "_bad_file_marker"
 
 
-def stage_rows(
-    cleaned: DataFrame, files: DataFrame | None, raw_columns: Sequence[str]
-) -> DataFrame:
-    """Cleaned rows plus ``file_order``, ``duplicate_file`` (from ``files``, or already on
-    ``cleaned`` when it is None) and three flags, ready to cache.
+def stage_rows(cleaned: DataFrame, files: DataFrame, raw_columns: Sequence[str]) -> DataFrame:
+    """Cleaned rows plus ``file_order``, ``duplicate_file`` (from ``files``) and three
+    flags, ready to cache.
 
     ``cleaned`` may hold the whole-file ``bad_file`` marker rows of the parser (flagged
     ``_bad_file_marker``; they are never counted, ranked or quarantined). ``_rejected``
     and ``_candidate`` are what :func:`classify_rows` calls rejected and "ranked among
     valid rows". Raw text is only needed by quarantine, so it is kept for rejected and
     marker rows only, packed into one list column (``raw_fields``: ``raw_<column>``...
-    then ``raw_record``), whether ``cleaned`` has it as columns or already packed.
+    then ``raw_record``).
     """
-    joined = cleaned if files is None else cleaned.join(F.broadcast(files), "source_key", "left")
+    joined = cleaned.join(F.broadcast(files), "source_key", "left")
     duplicate_file = F.coalesce(F.col("duplicate_file"), F.lit(False))
     marker = F.coalesce(F.col("reason") == BAD_FILE, F.lit(False))
     rejected = F.col("reason").isNotNull() & ~duplicate_file & ~marker
     candidate = F.col("reason").isNull() & ~duplicate_file & ~marker
     raw = [f"raw_{name}" for name in raw_columns] + ["raw_record"]
-    packed = F.col(RAW_FIELDS) if RAW_FIELDS in cleaned.columns else F.array(*raw)
     columns = [
         duplicate_file.alias(name) if name == "duplicate_file" else F.col(name)
         for name in joined.columns
-        if name not in {*raw, "parse_error", RAW_FIELDS}
+        if name not in {*raw, "parse_error"}
     ]
     return joined.select(
         *columns,
-        F.when(rejected | marker, packed).alias(RAW_FIELDS),
+        F.when(rejected | marker, F.array(*raw)).alias(RAW_FIELDS),
         marker.alias(MARKER),
         rejected.alias(REJECTED_ROW),
         candidate.alias(CANDIDATE),

@@ -4,16 +4,17 @@ For a dataset with vectorised rules (``clean_table``), each raw file is read, to
 cleaned and its raw text packed by one Python worker (:mod:`csv_records`), as a pyarrow
 table. Handing that table to Spark as rows, then caching the rows, cost the JVM more
 than all the parsing and cleaning did (bench/TUNING.md). So the worker adds the file's
-landing order and duplicate flag and writes the rows in two parts of a staging folder:
+landing order and duplicate flag and writes the rows where they go:
 
-- ``rows/``: the rows with a ``reason`` (rejected rows and bad-file markers), which Spark
-  reads for quarantine;
-- ``candidates/bucket-<b>/``: the rows that compete for the processed table, split by a
-  hash of the key (:mod:`latest_rows` keeps one per key, bucket by bucket).
+- rejected rows, as quarantine rows, to the quarantine partition's ``_temporary/``
+  (:mod:`worker_parquet`; the driver replaces the partition with them at the end);
+- the rows that compete for the processed table to the staging folder's
+  ``candidates/bucket-<b>/``, split by a hash of the key (:mod:`latest_rows` keeps one per
+  key, bucket by bucket).
 
-Rows of a duplicate file without a reason are only counted. A worker returns only row
-counts per file and reason. The workers read and write through pyarrow's file systems
-(local, S3), so the raw bytes never pass through the JVM either.
+Other rows (of a duplicate file, a bad file's marker) are only counted. A worker returns
+only row counts per file and reason, and a bad file's message. The workers read and write
+through pyarrow's file systems (local, S3), so no row passes through the JVM.
 
 The staging folder is ``<TempDir>/staging/<dataset>/<run_date>`` on Glue (the job's
 ``--TempDir``, which expires) and ``_runs/<dataset>/<run_date>/staging`` under the lake
@@ -34,8 +35,16 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 
 from . import layout
-from .csv_records import file_table, pack_raw_text, packed_schema, qualified_uri
+from .csv_records import (
+    BAD_FILE,
+    RAW_FIELDS,
+    file_table,
+    pack_raw_text,
+    packed_schema,
+    qualified_uri,
+)
 from .latest_rows import bucket_folder, split_by_bucket
+from .worker_parquet import temporary_folder, write_parquet
 
 TableCleaner = Callable[[pa.Table], pa.Table]
 FILE_FIELDS = (
@@ -44,9 +53,16 @@ FILE_FIELDS = (
 )
 TASK_BYTES = 32 << 20  # small files share a task up to this much text (and a bucket)
 FLUSH_ROWS = 250_000  # a task writes its staged rows in files of at least this many
-ROWS = "rows"  # the staging folder's rows with a reason
 GZIP_RATIO = 4  # a gzipped CSV holds about this many times its size in text
-_COUNTS = pa.schema([("source_key", pa.string()), ("reason", pa.string()), ("rows", pa.int64())])
+_COUNTS = pa.schema(
+    [
+        ("source_key", pa.string()),
+        ("reason", pa.string()),
+        ("rows", pa.int64()),
+        ("message", pa.string()),  # a bad file's: why it could not be read
+    ]
+)
+FileTally = tuple[str, str | None, int, str | None]  # source key, reason, rows, message
 
 
 class Candidates(NamedTuple):
@@ -126,26 +142,45 @@ def bucket_count(files: Sequence[RawFile], parallelism: int) -> int:
     return max(parallelism, -(-sum(map(_text_bytes, files)) // TASK_BYTES))
 
 
+def staged_schema(added: Sequence[T.StructField]) -> T.StructType:
+    """Schema of a staged row: :func:`csv_records.packed_schema`'s plus the file fields."""
+    return T.StructType([*packed_schema(added).fields, *FILE_FIELDS])
+
+
+def quarantine_schema(columns: Sequence[str]) -> pa.Schema:
+    """Columns of a quarantine row: lineage, reason, each raw field, the raw record."""
+    raw = [(f"raw_{name}", pa.string()) for name in [*columns, "record"]]
+    lineage = [("source_key", pa.string()), ("source_line", pa.int32())]
+    return pa.schema([*lineage, ("reason", pa.string()), *raw])
+
+
+def quarantine_rows(table: pa.Table, columns: Sequence[str]) -> pa.Table:
+    """Staged rows as quarantine rows: their packed raw text unpacked into columns."""
+    raw = table.column(RAW_FIELDS)
+    fields = [pc.list_element(raw, i) for i in range(len(columns) + 1)]
+    lineage = [table.column(name) for name in ("source_key", "source_line", "reason")]
+    schema = quarantine_schema(columns)
+    return pa.table([*lineage, *fields], names=schema.names).cast(schema)
+
+
 def stage_cleaned_records(
     spark: SparkSession,
     lake_root: str,
     files: Sequence[RawFile],
     columns: Sequence[str],
     cleaner: tuple[TableCleaner, Sequence[T.StructField]],
-    folder: str,
-    candidates: Candidates,
-) -> tuple[DataFrame, list[tuple[str, str | None, int]]]:
-    """Parse and clean ``files`` into ``folder``: (its rows with a reason, rows per file
-    and reason); the ``candidates`` go to its buckets.
+    targets: tuple[str, Candidates, str],
+) -> list[FileTally]:
+    """Parse and clean ``files``; rows per file and reason.
 
-    The rows are :func:`csv_records.pack_raw_text`'s (lineage, the fields ``cleaner``
-    adds, ``raw_fields``) plus ``file_order`` and ``duplicate_file``. ``folder`` must be
-    empty or absent (the caller clears it).
+    ``targets`` is (staging folder, :class:`Candidates`, quarantine partition): candidates
+    go to the folder's buckets, rejected rows to the partition's ``_temporary/``. The
+    folder must be empty or absent (the caller clears it, and the ``_temporary/``).
     """
-    clean_table, added = cleaner
-    schema = T.StructType([*packed_schema(added).fields, *FILE_FIELDS])
     if not files:
-        return spark.createDataFrame([], schema), []
+        return []
+    clean_table, _ = cleaner
+    folder, candidates, quarantine = targets
     tasks = plan_tasks(files, spark.sparkContext.defaultParallelism)
     worker = _stage_files(
         columns,
@@ -153,15 +188,17 @@ def stage_cleaned_records(
         tasks,
         (clean_table, candidates),
         arrow_filesystem(qualified_uri(spark, lake_root)),
-        arrow_filesystem(qualified_uri(spark, folder)),
+        (
+            arrow_filesystem(qualified_uri(spark, folder)),
+            arrow_filesystem(qualified_uri(spark, temporary_folder(quarantine))),
+        ),
     )
     counted = (
         spark.range(0, len(tasks), 1, len(tasks))
-        .mapInArrow(worker, "source_key string, reason string, rows long")
+        .mapInArrow(worker, "source_key string, reason string, rows long, message string")
         .collect()
     )
-    rows = spark.read.schema(schema).parquet(f"{folder}/{ROWS}")
-    return rows, [(row["source_key"], row["reason"], row["rows"]) for row in counted]
+    return [(row["source_key"], row["reason"], row["rows"], row["message"]) for row in counted]
 
 
 def _stage_files(
@@ -170,17 +207,15 @@ def _stage_files(
     tasks: list[list[int]],
     cleaning: tuple[TableCleaner, Candidates],
     lake: tuple[pafs.FileSystem, str],
-    staging: tuple[pafs.FileSystem, str],
+    outputs: tuple[tuple[pafs.FileSystem, str], tuple[pafs.FileSystem, str]],
 ):
     """The function mapInArrow runs: task ids in; staged files written, counts out."""
     clean_table, candidates = cleaning
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        target, folder = staging
-        target.create_dir(f"{folder}/{ROWS}", recursive=True)
         for batch in batches:
             for task in batch.column(0).to_pylist():
-                output = _TaskOutput(task, candidates, staging)
+                output = _TaskOutput(task, columns, candidates, outputs)
                 for index in tasks[task]:
                     table = _cleaned_file(files[index], columns, clean_table, lake)
                     yield _counts(files[index].key, table)
@@ -210,12 +245,17 @@ def _cleaned_file(
 
 
 def _counts(source_key: str, table: pa.Table) -> pa.RecordBatch:
+    """Rows per reason of one file, with the message of a bad file's marker row."""
     counts = table.group_by("reason").aggregate([([], "count_all")])
+    markers = table.filter(pc.equal(table.column("reason"), BAD_FILE))
+    message = markers.column(RAW_FIELDS)[0].as_py()[-1] if markers.num_rows else None
+    reasons = counts.column("reason").combine_chunks()
     return pa.RecordBatch.from_pydict(
         {
             "source_key": [source_key] * counts.num_rows,
-            "reason": counts.column("reason").combine_chunks(),
+            "reason": reasons,
             "rows": counts.column("count_all").combine_chunks(),
+            "message": [message if r == BAD_FILE else None for r in reasons.to_pylist()],
         },
         schema=_COUNTS,
     )
@@ -225,8 +265,14 @@ class _TaskOutput:
     """A task's staged files: its files' rows gathered and written ``FLUSH_ROWS`` at a
     time, so a task of many small files writes a few files, not a few per raw file."""
 
-    def __init__(self, task: int, candidates: Candidates, staging: tuple[pafs.FileSystem, str]):
-        self.task, self.candidates, self.staging = task, candidates, staging
+    def __init__(
+        self,
+        task: int,
+        columns: Sequence[str],
+        candidates: Candidates,
+        outputs: tuple[tuple[pafs.FileSystem, str], tuple[pafs.FileSystem, str]],
+    ):
+        self.task, self.columns, self.candidates, self.outputs = task, columns, candidates, outputs
         self.pending: list[pa.Table] = []
         self.rows = self.written = 0
 
@@ -241,16 +287,25 @@ class _TaskOutput:
             return
         table = pa.concat_tables(self.pending)
         self.pending, self.rows = [], 0
-        (target, folder), (key, names, buckets) = self.staging, self.candidates
-        name = f"part-{self.task:05d}-{self.written:03d}.parquet"
+        ((staging, folder), (quarantine, rejected_folder)) = self.outputs
+        key, names, buckets = self.candidates
+        name = f"part-{self.task:05d}-{self.written:03d}"
         self.written += 1
-        with_reason = pc.is_valid(table.column("reason"))
-        rows = table.filter(with_reason)
-        if rows.num_rows:
-            pq.write_table(rows, f"{folder}/{ROWS}/{name}", filesystem=target)
-        competing = pc.and_not(pc.invert(with_reason), table.column("duplicate_file"))
+        reason, duplicate = table.column("reason"), table.column("duplicate_file")
+        rejected = pc.and_not(pc.fill_null(pc.not_equal(reason, BAD_FILE), False), duplicate)
+        quarantined = table.filter(rejected)
+        if quarantined.num_rows:
+            quarantine.create_dir(rejected_folder, recursive=True)
+            write_parquet(
+                quarantine_rows(quarantined, self.columns),
+                f"{rejected_folder}/{name}.snappy.parquet",
+                quarantine,
+            )
+        competing = pc.and_not(pc.is_null(reason), duplicate)
         split = split_by_bucket(table.filter(competing).select(list(names)), key, buckets)
         for bucket, part in enumerate(split):
             if part.num_rows:
-                target.create_dir(bucket_folder(folder, bucket), recursive=True)
-                pq.write_table(part, f"{bucket_folder(folder, bucket)}/{name}", filesystem=target)
+                staging.create_dir(bucket_folder(folder, bucket), recursive=True)
+                pq.write_table(
+                    part, f"{bucket_folder(folder, bucket)}/{name}.parquet", filesystem=staging
+                )

@@ -125,20 +125,21 @@ def test_a_job_killed_mid_write_is_rerun_into_the_clean_output(faulty_run):
     os.killpg(job.pid, signal.SIGKILL)
     job.wait()
     assert (partition / "_temporary").exists() or not partition.exists()
-    # The killed run left its staged files and perhaps parts of the processed table; one
-    # more stale file of each kind must not leak into the rerun.
+    # The killed run left its staged candidates, its quarantine parts and perhaps parts of
+    # the processed table; one more stale file of each kind must not leak into the rerun.
     staging = lake / f"_runs/orders/{DAY}/staging"
-    staged = sorted(staging.glob("rows/part-*.parquet"))
     candidates = sorted(staging.glob("candidates/bucket-*/part-*.parquet"))
-    assert staged and candidates, "the job was killed after staging: its files are still there"
-    shutil.copy(staged[0], staged[0].with_name("part-99999.parquet"))
+    rejected = sorted((lake / f"quarantine/orders/rows/run_date={DAY}").glob("_temporary/*"))
+    assert candidates and rejected, "the job was killed after staging: its files are still there"
     shutil.copy(candidates[0], candidates[0].with_name("part-99999.parquet"))
+    shutil.copy(rejected[0], rejected[0].with_name("part-99999.snappy.parquet"))
     (partition / "_temporary").mkdir(parents=True, exist_ok=True)
     shutil.copy(candidates[0], partition / "_temporary/part-99999.snappy.parquet")
 
     rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stdout[-2000:] + rerun.stderr[-2000:]
     assert not (partition / "_temporary").exists() and not staging.exists()
+    assert not list(lake.glob("quarantine/orders/rows/*/_temporary"))
     assert {f: parquet_rows(lake / f) for f in OUTPUTS[:2]} == {
         f: clean["rows"][f] for f in OUTPUTS[:2]
     }

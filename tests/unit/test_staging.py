@@ -21,9 +21,11 @@ from glue_lib.staging import (
     file_lineage,
     plan_tasks,
     stage_cleaned_records,
+    staged_schema,
     staging_folder,
 )
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 from pyspark.sql.pandas.types import to_arrow_schema
 
 from pipeline.generate.orders import generate_orders
@@ -62,25 +64,29 @@ def _spark_rules_rows(spark, lake: Path, raw_files: list[RawFile]):
     return outcomes.stage_rows(orders.clean(records), lineage, orders.COLUMNS)
 
 
-def test_staged_rows_candidates_and_tallies_equal_the_spark_rules_path(spark, raw_files, tmp_path):
-    lake, raw_files = raw_files
-    folder = tmp_path / "staging"
+def _stage(spark, lake: Path, raw_files: list[RawFile], tmp_path: Path) -> list:
+    """Stage ``raw_files`` into ``tmp_path``: ``staging/`` and ``quarantine/_temporary/``."""
     cleaner = (orders.clean_table, orders.CLEANED_FIELDS)
-    with_reason, counted = stage_cleaned_records(
-        spark, str(lake), raw_files, orders.COLUMNS, cleaner, str(folder), CANDIDATES
-    )
-    staged = outcomes.stage_rows(with_reason, None, orders.COLUMNS)
+    targets = (str(tmp_path / "staging"), CANDIDATES, str(tmp_path / "quarantine"))
+    return stage_cleaned_records(spark, str(lake), raw_files, orders.COLUMNS, cleaner, targets)
+
+
+def test_quarantine_candidates_tallies_and_messages_equal_the_spark_rules_path(
+    spark, raw_files, tmp_path
+):
+    lake, raw_files = raw_files
+    counted = _stage(spark, lake, raw_files, tmp_path)
     expected = _spark_rules_rows(spark, lake, raw_files)
 
-    columns = expected.columns
-    assert sorted(staged.columns) == sorted(columns)
-    staged = staged.select(*columns)
-    expected_with_reason = expected.where(F.col("reason").isNotNull())
-    assert staged.count() == expected_with_reason.count() > 20  # rejected rows, markers
-    assert staged.exceptAll(expected_with_reason).count() == 0
-    assert expected_with_reason.exceptAll(staged).count() == 0
+    quarantined = spark.read.parquet(str(tmp_path / "quarantine/_temporary"))
+    spark_quarantine = outcomes.staged_quarantine_rows(expected, orders.COLUMNS)
+    assert quarantined.columns == spark_quarantine.columns
+    assert quarantined.count() == spark_quarantine.count() > 20
+    assert quarantined.exceptAll(spark_quarantine).count() == 0
+    assert spark_quarantine.exceptAll(quarantined).count() == 0
 
-    bucketed = spark.read.option("recursiveFileLookup", "true").parquet(str(folder / "candidates"))
+    folder = str(tmp_path / "staging/candidates")
+    bucketed = spark.read.option("recursiveFileLookup", "true").parquet(folder)
     bucketed = bucketed.select(*CANDIDATES.columns)
     competing = expected.where(F.col(outcomes.CANDIDATE)).select(*CANDIDATES.columns)
     assert bucketed.count() == competing.count() > 500  # 600 less the rejected ones
@@ -88,53 +94,48 @@ def test_staged_rows_candidates_and_tallies_equal_the_spark_rules_path(spark, ra
     assert competing.exceptAll(bucketed).count() == 0
 
     duplicate = {f.key: f.duplicate_file for f in raw_files}
-    tallies = [outcomes.tally(k, why, duplicate[k], n) for k, why, n in counted]
+    tallies = [outcomes.tally(k, why, duplicate[k], n) for k, why, n, _ in counted]
     spark_tallies = [row.asDict() for row in outcomes.staged_tallies(expected).collect()]
     order = ("source_key", "reason")
     assert sorted(tallies, key=lambda t: tuple(map(str, (t[k] for k in order)))) == sorted(
         spark_tallies, key=lambda t: tuple(map(str, (t[k] for k in order)))
     )
-    assert any(t[outcomes.MARKER] for t in tallies)  # the bad file's marker row
+    markers = expected.where(F.col(outcomes.MARKER))
+    messages = markers.select("source_key", outcomes.staged_raw_record(orders.COLUMNS)).collect()
+    assert {key: message for key, _, _, message in counted if message} == dict(messages)
+    assert len(messages) == 1  # the bad file's marker row
 
 
 def test_a_task_writes_one_file_per_part_and_each_bucket_holds_only_its_keys(
     spark, raw_files, tmp_path
 ):
     lake, raw_files = raw_files
-    folder = tmp_path / "staging"
-    cleaner = (orders.clean_table, orders.CLEANED_FIELDS)
-    stage_cleaned_records(
-        spark, str(lake), raw_files, orders.COLUMNS, cleaner, str(folder), CANDIDATES
-    )
+    _stage(spark, lake, raw_files, tmp_path)
     tasks = len(plan_tasks(raw_files, spark.sparkContext.defaultParallelism))
-    assert sorted(p.name for p in (folder / "rows").iterdir()) == [
-        f"part-{task:05d}-000.parquet" for task in range(tasks)
+    assert sorted(p.name for p in (tmp_path / "quarantine/_temporary").iterdir()) == [
+        f"part-{task:05d}-000.snappy.parquet" for task in range(tasks)
     ]
     for bucket in range(CANDIDATES.buckets):
-        keys = pq.read_table(folder / f"candidates/bucket-{bucket:05d}").column("order_id")
-        assert len(keys) and set(key_buckets(keys, CANDIDATES.buckets)) == {bucket}
-    empty, counted = stage_cleaned_records(
-        spark, str(lake), [], orders.COLUMNS, cleaner, str(tmp_path / "e"), CANDIDATES
-    )
-    assert empty.count() == 0 and counted == [] and not (tmp_path / "e").exists()
+        keys = pq.read_table(tmp_path / f"staging/candidates/bucket-{bucket:05d}")
+        assert len(keys) and set(key_buckets(keys.column("order_id"), CANDIDATES.buckets)) == {
+            bucket
+        }
+    assert _stage(spark, lake, [], tmp_path / "e") == [] and not (tmp_path / "e").exists()
 
 
 def test_the_processed_rows_equal_the_spark_window_and_replace_the_partition(
     spark, raw_files, tmp_path
 ):
     lake, raw_files = raw_files
-    folder = tmp_path / "staging"
-    cleaner = (orders.clean_table, orders.CLEANED_FIELDS)
-    with_reason, _ = stage_cleaned_records(
-        spark, str(lake), raw_files, orders.COLUMNS, cleaner, str(folder), CANDIDATES
-    )
+    _stage(spark, lake, raw_files, tmp_path)
     partition = tmp_path / "processed/orders/run_date=2024-03-01"
     partition.mkdir(parents=True)
     (partition / "part-00000-old.c000.snappy.parquet").write_bytes(b"last run")
-    schema = to_arrow_schema(with_reason.select(*orders.PROCESSED_COLUMNS).schema)
+    staged = staged_schema(orders.CLEANED_FIELDS)
+    schema = to_arrow_schema(T.StructType([staged[name] for name in orders.PROCESSED_COLUMNS]))
     valid = write_latest_rows(
         spark,
-        arrow_filesystem(str(folder)),
+        arrow_filesystem(str(tmp_path / "staging")),
         CANDIDATES.buckets,
         arrow_filesystem(str(partition)),
         orders.KEY,
