@@ -120,7 +120,7 @@ def write_latest_rows(
     target.create_dir(temporary_folder(folder), recursive=True)
     worker = _keep_latest(staging, partition, key, list(latest_first), schema)
     counted = (
-        spark.range(0, buckets, 1, max(buckets, 1))
+        spark.range(0, buckets, 1, buckets)
         .mapInArrow(worker, "source_key string, rows long")
         .collect()
     )
