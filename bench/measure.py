@@ -35,6 +35,7 @@ class Measurement:
     peak_rss_mb: float
     peak_pss_mb: float
     peak_jvm_rss_mb: float
+    peak_subprocess_pss_mb: float  # the command's child processes (the job: spark-submit's tree)
     max_processes: int
     load_before: tuple[float, float, float]
     load_after: tuple[float, float, float]
@@ -48,6 +49,7 @@ class Measurement:
             "peak_rss_mb": round(self.peak_rss_mb, 1),
             "peak_pss_mb": round(self.peak_pss_mb, 1),
             "peak_jvm_rss_mb": round(self.peak_jvm_rss_mb, 1),
+            "peak_subprocess_pss_mb": round(self.peak_subprocess_pss_mb, 1),
             "max_processes": self.max_processes,
             "load_before": [round(x, 2) for x in self.load_before],
             "load_after": [round(x, 2) for x in self.load_after],
@@ -107,7 +109,7 @@ def run_measured(
     log_path.parent.mkdir(parents=True, exist_ok=True)
     before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
     load_before = os.getloadavg()
-    peak = peak_pss = peak_jvm = max_procs = samples = 0
+    peak = peak_pss = peak_subprocess_pss = peak_jvm = max_procs = samples = 0
     started = time.monotonic()
     with open(log_path, "w") as log:
         process = subprocess.Popen(
@@ -118,7 +120,9 @@ def run_measured(
             procs = _tree(root)
             total, jvm, count = _tree_rss(procs)
             if samples % pss_every == 0:
-                peak_pss = max(peak_pss, _tree_pss(procs))
+                own, subprocesses = _tree_pss(procs[:1]), _tree_pss(procs[1:])
+                peak_pss = max(peak_pss, own + subprocesses)
+                peak_subprocess_pss = max(peak_subprocess_pss, subprocesses)
             samples += 1
             peak, peak_jvm = max(peak, total), max(peak_jvm, jvm)
             max_procs = max(max_procs, count)
@@ -136,6 +140,7 @@ def run_measured(
         peak_rss_mb=peak / 2**20,
         peak_pss_mb=peak_pss / 2**20,
         peak_jvm_rss_mb=peak_jvm / 2**20,
+        peak_subprocess_pss_mb=peak_subprocess_pss / 2**20,
         max_processes=max_procs,
         load_before=load_before,
         load_after=os.getloadavg(),

@@ -150,7 +150,12 @@ def markdown(report: dict) -> str:
     paired = [line for entry in report["sizes"] for line in round_ratios(entry)]
     if paired:
         lines += ["", "Per round (job / engine, both timed in the same round):", "", *paired]
-    lines += ["", "Job breakdown (seconds): spark-submit / crawl / summary SQL.", ""]
+    lines += [
+        "",
+        "Job breakdown (seconds): spark-submit / crawl / summary SQL; peak PSS of the"
+        " spark-submit tree (the summary SQL's DuckDB runs in the measured process itself).",
+        "",
+    ]
     for entry in report["sizes"]:
         job = entry["engines"].get("job")
         if job:
@@ -158,6 +163,7 @@ def markdown(report: dict) -> str:
             lines.append(
                 f"- {entry['rows']:,} rows: {t['spark_submit']} / {t['crawl']} / "
                 f"{t['summary_sql']}; trigger Lambda (manifest) {entry['lambda_manifest_seconds']}"
+                f"; spark-submit tree {job.get('peak_subprocess_pss_mb', 0):.0f} MiB"
             )
     lines += ["", "Cross-check against the job (reference minus job):", ""]
     for entry in report["sizes"]:
@@ -204,7 +210,9 @@ def scaling(report: dict) -> str:
         f"peak RSS x{b['peak_rss_mb'] / a['peak_rss_mb']:.2f} "
         f"({a['peak_rss_mb']:.0f} -> {b['peak_rss_mb']:.0f} MiB), "
         f"peak PSS {a.get('peak_pss_mb', 0):.0f} -> {b.get('peak_pss_mb', 0):.0f} MiB, "
-        f"JVM RSS {a['peak_jvm_rss_mb']:.0f} -> {b['peak_jvm_rss_mb']:.0f} MiB"
+        f"JVM RSS {a['peak_jvm_rss_mb']:.0f} -> {b['peak_jvm_rss_mb']:.0f} MiB, "
+        f"spark-submit tree PSS {a.get('peak_subprocess_pss_mb', 0):.0f} -> "
+        f"{b.get('peak_subprocess_pss_mb', 0):.0f} MiB"
     )
 
 
