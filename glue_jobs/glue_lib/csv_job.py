@@ -27,25 +27,23 @@ from typing import NamedTuple
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
-from pyspark.sql.pandas.types import to_arrow_schema
 
 from . import latest_rows, layout, outcomes
 from .args import parse_job_args
-from .csv_records import qualified_uri, read_csv_records
+from .csv_records import read_csv_records
 from .lake_io import delete, read_text, write_text
 from .run_counts import assemble_counts
 from .session import build_spark, job_logger
 from .staging import (
     Candidates,
     RawFile,
-    arrow_filesystem,
     bucket_count,
     file_lineage,
     quarantine_schema,
     stage_cleaned_records,
-    staged_schema,
+    staged_table_schema,
     staging_folder,
+    worker_location,
 )
 from .worker_parquet import replace_partition, temporary_folder
 
@@ -136,24 +134,23 @@ def _vectorised_outputs(
         paths.root,
         raw_files,
         rules.COLUMNS,
-        (rules.clean_table, rules.CLEANED_FIELDS),
+        rules.clean_table,
         (paths.staging, candidates, paths.quarantine),
     )
     duplicate = {f.key: f.duplicate_file for f in raw_files}
     tallies = [outcomes.tally(key, why, duplicate[key], n) for key, why, n, _ in counted]
     file_errors = {key: message for key, _, _, message in counted if message is not None}
     progress("parsed, cleaned, staged and quarantined")
-    staged = staged_schema(rules.CLEANED_FIELDS)
     valid_by_file = latest_rows.write_latest_rows(
         spark,
-        arrow_filesystem(qualified_uri(spark, paths.staging)),
+        worker_location(spark, paths.staging),
         candidates.buckets,
-        arrow_filesystem(qualified_uri(spark, paths.processed)),
+        worker_location(spark, paths.processed),
         rules.KEY,
         rules.LATEST_FIRST,
-        to_arrow_schema(T.StructType([staged[name] for name in rules.PROCESSED_COLUMNS])),
+        staged_table_schema(rules.CLEANED_FIELDS, rules.PROCESSED_COLUMNS),
     )
-    filesystem, quarantine = arrow_filesystem(qualified_uri(spark, paths.quarantine))
+    filesystem, quarantine = worker_location(spark, paths.quarantine)
     replace_partition(filesystem, quarantine, quarantine_schema(rules.COLUMNS))
     progress("processed and quarantine partitions replaced")
     delete(spark, paths.staging)

@@ -33,6 +33,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
+from pyspark.sql.pandas.types import to_arrow_schema
 
 from . import layout
 from .csv_records import (
@@ -115,6 +116,12 @@ def arrow_filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
     return filesystem, rest.rstrip("/")
 
 
+def worker_location(spark: SparkSession, uri: str) -> tuple[pafs.FileSystem, str]:
+    """Where a Python worker reads or writes ``uri``: pyarrow's file system and path for it,
+    as Spark resolves it (a relative local path made absolute)."""
+    return arrow_filesystem(qualified_uri(spark, uri))
+
+
 def _text_bytes(raw_file: RawFile) -> int:
     return raw_file.size * (GZIP_RATIO if raw_file.key.lower().endswith(".gz") else 1)
 
@@ -142,9 +149,11 @@ def bucket_count(files: Sequence[RawFile], parallelism: int) -> int:
     return max(parallelism, -(-sum(map(_text_bytes, files)) // TASK_BYTES))
 
 
-def staged_schema(added: Sequence[T.StructField]) -> T.StructType:
-    """Schema of a staged row: :func:`csv_records.packed_schema`'s plus the file fields."""
-    return T.StructType([*packed_schema(added).fields, *FILE_FIELDS])
+def staged_table_schema(added: Sequence[T.StructField], columns: Sequence[str]) -> pa.Schema:
+    """The Arrow schema of ``columns`` of a staged row (:func:`csv_records.packed_schema`'s
+    fields, with ``added``, and the file fields): the Spark types, as Arrow."""
+    staged = T.StructType([*packed_schema(added).fields, *FILE_FIELDS])
+    return to_arrow_schema(T.StructType([staged[name] for name in columns]))
 
 
 def quarantine_schema(columns: Sequence[str]) -> pa.Schema:
@@ -168,7 +177,7 @@ def stage_cleaned_records(
     lake_root: str,
     files: Sequence[RawFile],
     columns: Sequence[str],
-    cleaner: tuple[TableCleaner, Sequence[T.StructField]],
+    clean_table: TableCleaner,
     targets: tuple[str, Candidates, str],
 ) -> list[FileTally]:
     """Parse and clean ``files``; rows per file and reason.
@@ -179,7 +188,6 @@ def stage_cleaned_records(
     """
     if not files:
         return []
-    clean_table, _ = cleaner
     folder, candidates, quarantine = targets
     tasks = plan_tasks(files, spark.sparkContext.defaultParallelism)
     worker = _stage_files(
@@ -187,11 +195,8 @@ def stage_cleaned_records(
         list(files),
         tasks,
         (clean_table, candidates),
-        arrow_filesystem(qualified_uri(spark, lake_root)),
-        (
-            arrow_filesystem(qualified_uri(spark, folder)),
-            arrow_filesystem(qualified_uri(spark, temporary_folder(quarantine))),
-        ),
+        worker_location(spark, lake_root),
+        (worker_location(spark, folder), worker_location(spark, temporary_folder(quarantine))),
     )
     counted = (
         spark.range(0, len(tasks), 1, len(tasks))

@@ -21,12 +21,10 @@ from glue_lib.staging import (
     file_lineage,
     plan_tasks,
     stage_cleaned_records,
-    staged_schema,
+    staged_table_schema,
     staging_folder,
 )
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
-from pyspark.sql.pandas.types import to_arrow_schema
 
 from pipeline.generate.orders import generate_orders
 
@@ -66,9 +64,10 @@ def _spark_rules_rows(spark, lake: Path, raw_files: list[RawFile]):
 
 def _stage(spark, lake: Path, raw_files: list[RawFile], tmp_path: Path) -> list:
     """Stage ``raw_files`` into ``tmp_path``: ``staging/`` and ``quarantine/_temporary/``."""
-    cleaner = (orders.clean_table, orders.CLEANED_FIELDS)
     targets = (str(tmp_path / "staging"), CANDIDATES, str(tmp_path / "quarantine"))
-    return stage_cleaned_records(spark, str(lake), raw_files, orders.COLUMNS, cleaner, targets)
+    return stage_cleaned_records(
+        spark, str(lake), raw_files, orders.COLUMNS, orders.clean_table, targets
+    )
 
 
 def test_quarantine_candidates_tallies_and_messages_equal_the_spark_rules_path(
@@ -131,8 +130,7 @@ def test_the_processed_rows_equal_the_spark_window_and_replace_the_partition(
     partition = tmp_path / "processed/orders/run_date=2024-03-01"
     partition.mkdir(parents=True)
     (partition / "part-00000-old.c000.snappy.parquet").write_bytes(b"last run")
-    staged = staged_schema(orders.CLEANED_FIELDS)
-    schema = to_arrow_schema(T.StructType([staged[name] for name in orders.PROCESSED_COLUMNS]))
+    schema = staged_table_schema(orders.CLEANED_FIELDS, orders.PROCESSED_COLUMNS)
     valid = write_latest_rows(
         spark,
         arrow_filesystem(str(tmp_path / "staging")),
