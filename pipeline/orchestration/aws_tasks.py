@@ -688,6 +688,7 @@ def athena_summaries(dataset: str, settings: Settings):
         deferrable=deferrable(),
         execution_timeout=timeout,
         doc_md=DOCS["athena_summaries"],
+        **local_tasks.ONE_RUN_AT_A_TIME,
         **step_callbacks(dataset),
         **_aws(settings),
     )

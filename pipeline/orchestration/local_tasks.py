@@ -76,13 +76,28 @@ def trigger_lambda(dataset: str, settings: Settings):
     return trigger()
 
 
-def _simple(step_id: str, step, timeout: timedelta, trigger_rule: str = TriggerRule.ALL_SUCCESS):
+# The summaries rewrite the dataset's enriched/ folders from every run's rows, so two runs
+# must not publish them at once. A DAG run at a time is not enough: an Airflow 3 backfill
+# runs up to 10 dates at once, whatever the DAG's max_active_runs, and two of them publishing
+# together deleted each other's files (both targets: on AWS each run clears the summary's
+# prefix of every result but its own).
+ONE_RUN_AT_A_TIME = {"max_active_tis_per_dag": 1}
+
+
+def _simple(
+    step_id: str,
+    step,
+    timeout: timedelta,
+    trigger_rule: str = TriggerRule.ALL_SUCCESS,
+    **options,
+):
     def build(dataset: str, settings: Settings):
         @task(
             task_id=step_id,
             doc_md=DOCS[step_id],
             execution_timeout=timeout,
             trigger_rule=trigger_rule,
+            **options,
         )
         def run(**context):
             return _run(step, dataset, context)
@@ -96,7 +111,12 @@ glue_job = _simple("glue_job", local_steps.glue_job, timedelta(hours=2))
 validate = _simple("validate", local_steps.validate, timedelta(minutes=30))
 load_postgres = _simple("load_postgres", local_steps.load_postgres, timedelta(minutes=30))
 crawl = _simple("crawl", local_steps.crawl, timedelta(minutes=15))
-athena_summaries = _simple("athena_summaries", local_steps.athena_summaries, timedelta(minutes=30))
+athena_summaries = _simple(
+    "athena_summaries",
+    local_steps.athena_summaries,
+    timedelta(minutes=30),
+    **ONE_RUN_AT_A_TIME,
+)
 run_record = _simple(
     "run_record", local_steps.write_run_record, timedelta(minutes=5), TriggerRule.ALL_DONE
 )

@@ -43,6 +43,7 @@ ATTRIBUTES = (
     "workgroup",
     "aws_conn_id",
     "region_name",
+    "max_active_tis_per_dag",
 )
 
 

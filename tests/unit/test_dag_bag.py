@@ -33,7 +33,8 @@ for dag_id, dag in bag.dags.items():
                               "backoff": t.retry_exponential_backoff,
                               "timeout": t.execution_timeout
                               and t.execution_timeout.total_seconds(),
-                              "on_failure": bool(t.on_failure_callback)} for t in dag.tasks},
+                              "on_failure": bool(t.on_failure_callback),
+                              "across_runs": t.max_active_tis_per_dag} for t in dag.tasks},
     }
 print(json.dumps(out))
 """
@@ -73,6 +74,8 @@ def test_dags_have_owner_tags_docs_and_bounded_concurrency(dag_bag):
         assert "glue-pipeline" in dag["tags"], dag_id
         assert dag["doc_md"] and len(dag["doc_md"]) > 100, dag_id
         assert dag["max_active_runs"] == 1 and dag["catchup"] is False, dag_id
+        # A backfill runs several dates at once: the shared enriched/ summaries, one at a time.
+        assert dag["tasks"]["athena_summaries"]["across_runs"] == 1, dag_id
 
 
 def test_every_task_has_docs_retries_with_backoff_timeout_and_failure_callback(dag_bag):
