@@ -5,7 +5,10 @@
         --suite_uri <repo>/expectations/orders.json --expected_rows 1234
 
 Reads ``<lake>/processed/<table>/run_date=<D>/``, runs the suite at ``--suite_uri`` with
-``expected_row_count = --expected_rows`` (the clean job's valid-row count), writes
+``expected_row_count = --expected_rows`` (the clean job's valid-row count); with
+``--scope table`` (an aggregate the job rewrites whole each run, e.g. ``order_totals``) it
+reads the whole ``<lake>/processed/<table>/`` instead, takes no ``--expected_rows`` and
+gives the suite no row count. Writes
 ``<lake>/_runs/<dataset>/<D>/validation.json`` (``validation_<table>.json`` when the table is
 not named like the dataset; always, also when validation fails or cannot
 run) and publishes GX Data Docs to ``<lake>/data_docs/``. Exits non-zero with a one-line
@@ -39,7 +42,10 @@ from glue_lib.validation import (
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 
-REQUIRED = ("dataset", "table", "lake_root", "run_date", "suite_uri", "expected_rows")
+REQUIRED = ("dataset", "table", "lake_root", "run_date", "suite_uri")
+# --expected_rows is required with --scope run_date (the default) and refused with table.
+OPTIONAL = {"scope": "run_date", "expected_rows": ""}
+SCOPES = ("run_date", "table")
 ROW_COUNT_PARAMETER = "expected_row_count"
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -57,10 +63,16 @@ class JobPaths:
     data_docs: str
 
     @classmethod
-    def of(cls, lake_root: str, dataset: str, table: str, run_date: str) -> JobPaths:
+    def of(
+        cls, lake_root: str, dataset: str, table: str, run_date: str, scope: str = "run_date"
+    ) -> JobPaths:
         lake = lake_root.rstrip("/")
         return cls(
-            partition=layout.processed_partition(lake, table, run_date),
+            partition=(
+                f"{lake}/processed/{table}"
+                if scope == "table"
+                else layout.processed_partition(lake, table, run_date)
+            ),
             table_root=f"{lake}/processed/{table}",
             summary=layout.run_file(
                 lake, dataset, run_date, layout.validation_file_name(dataset, table)
@@ -70,19 +82,20 @@ class JobPaths:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_job_args(REQUIRED, argv)
+    args = parse_job_args(REQUIRED, argv, OPTIONAL)
     try:
         dataset, table, run_date, expected_rows = _checked_args(args)
     except JobInputError as exc:
         raise SystemExit(f"error: {exc}") from None
     log = job_logger("validate_job")
     spark = build_spark(f"validate_{dataset}")
-    paths = JobPaths.of(args["lake_root"], dataset, table, run_date)
+    paths = JobPaths.of(args["lake_root"], dataset, table, run_date, args["scope"])
     record: dict[str, Any] = {
         "dataset": dataset,
         "table": table,
         "run_date": run_date,
         "partition_uri": paths.partition,
+        "scope": args["scope"],
         "suite_uri": args["suite_uri"],
         "expected_rows": expected_rows,
     }
@@ -109,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _checked_args(args: dict[str, str]) -> tuple[str, str, str, int]:
+def _checked_args(args: dict[str, str]) -> tuple[str, str, str, int | None]:
     for key in ("dataset", "table"):
         if not _NAME.match(args[key]):
             raise JobInputError(f"--{key} {args[key]!r} is not a plain name")
@@ -120,6 +133,14 @@ def _checked_args(args: dict[str, str]) -> tuple[str, str, str, int]:
         dt.date.fromisoformat(run_date)
     except ValueError:
         raise JobInputError(f"--run_date {run_date!r} is not a YYYY-MM-DD date") from None
+    if args["scope"] not in SCOPES:
+        raise JobInputError(f"--scope {args['scope']!r} is not one of {', '.join(SCOPES)}")
+    if args["scope"] == "table":
+        if args["expected_rows"]:
+            raise JobInputError("--expected_rows is not checked with --scope table")
+        return args["dataset"], args["table"], run_date, None
+    if not args["expected_rows"]:
+        raise JobInputError("missing required job argument(s): --expected_rows")
     try:
         expected_rows = int(args["expected_rows"])
     except ValueError:
@@ -143,12 +164,17 @@ def _first_line(exc: BaseException) -> str:
 
 
 def read_partition(
-    spark: SparkSession, paths: JobPaths, expected_rows: int, suite_json: str
+    spark: SparkSession, paths: JobPaths, expected_rows: int | None, suite_json: str
 ) -> DataFrame:
-    """The partition's rows; a missing/empty partition is 0 rows, allowed only if expected."""
+    """The partition's rows; a missing/empty partition is 0 rows, allowed only if expected.
+
+    ``expected_rows`` None: the whole table (``--scope table``), which must be there.
+    """
     df = _read_parquet(spark, paths.partition)
     if df is not None:
         return df
+    if expected_rows is None:
+        raise JobInputError(f"no data at {paths.partition}")
     if expected_rows != 0:
         raise JobInputError(
             f"no data at {paths.partition}, but the clean job reported {expected_rows} valid rows"
@@ -196,7 +222,7 @@ def validate_and_publish(
     spark: SparkSession,
     df: DataFrame,
     suite_json: str,
-    expected_rows: int,
+    expected_rows: int | None,
     paths: JobPaths,
     table: str,
     run_date: str,
@@ -212,7 +238,7 @@ def validate_and_publish(
         report = validate_dataframe(
             df,
             suite_json,
-            {ROW_COUNT_PARAMETER: expected_rows},
+            {} if expected_rows is None else {ROW_COUNT_PARAMETER: expected_rows},
             tmp,
             asset_name=table,
             run_name=run_date,

@@ -13,7 +13,15 @@ class UnknownDataset(ValueError):
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """One dataset: its Glue job, processed tables, expectation suites and summary SQL."""
+    """One dataset: its Glue job, processed tables, expectation suites and summary SQL.
+
+    ``tables`` are every processed table the job writes, ``processed/<table>/``: each one
+    is crawled, validated with ``expectations/<table>.json`` and listed. The first holds
+    the run's valid rows; ``aggregates`` names those of them the job rewrites as a whole
+    from the whole processed history on every run (one unpartitioned table, not one
+    ``run_date`` partition per run, e.g. ``order_totals``): they are validated as a whole
+    table, with no expected row count, and take no part in the run's reconciliation.
+    """
 
     name: str
     job_script: str  # relative to the repo root
@@ -23,6 +31,22 @@ class DatasetSpec:
     # Where the processed records are also loaded, e.g. ("postgres",): each sink adds a
     # step (SINK_STEPS) after validation; datasets without sinks keep the seven steps.
     sinks: tuple[str, ...] = ()
+    aggregates: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not set(self.aggregates) <= set(self.tables[1:]):
+            raise ValueError(
+                f"{self.name}: aggregates {self.aggregates} must be tables after the first"
+            )
+
+    def is_aggregate(self, table: str) -> bool:
+        """Whether ``table`` is rewritten whole each run (no ``run_date`` partitions)."""
+        return table in self.aggregates
+
+    @property
+    def run_tables(self) -> tuple[str, ...]:
+        """The tables holding one ``run_date`` partition per run (reconciled per run)."""
+        return tuple(t for t in self.tables if t not in self.aggregates)
 
     @property
     def extra_steps(self) -> tuple[str, ...]:
@@ -50,7 +74,7 @@ DATASETS: dict[str, DatasetSpec] = {
     "orders": DatasetSpec(
         name="orders",
         job_script="glue_jobs/orders_job.py",
-        tables=("orders",),
+        tables=("orders", "order_totals"),
         summaries=(
             "sales_by_customer",
             "revenue_by_month",
@@ -58,6 +82,9 @@ DATASETS: dict[str, DatasetSpec] = {
             "average_order_value",
         ),
         description="Order exports (CSV) cleaned, deduplicated and summarised.",
+        # Totals per order date, customer and status over the latest version of each
+        # order (glue_lib.aggregates.order_totals), which the summaries read.
+        aggregates=("order_totals",),
     ),
     "salaries": DatasetSpec(
         name="salaries",

@@ -30,29 +30,40 @@ def validation_arguments(
     table: str,
     lake: Lake,
     run_date: date | str,
-    expected_rows: int,
+    expected_rows: int | None,
     suite_uri: str,
 ) -> dict[str, str]:
-    """Arguments of the validation job for one processed table."""
-    return {
+    """Arguments of the validation job for one processed table.
+
+    A run table is validated in its ``run_date`` partition against the run's valid rows;
+    an aggregate (``spec.aggregates``) as a whole table, with no expected row count.
+    """
+    arguments = {
         "--dataset": spec.name,
         "--table": table,
         "--lake_root": lake.root,
         "--run_date": str(run_date),
         "--suite_uri": suite_uri,
-        "--expected_rows": str(expected_rows),
     }
+    if spec.is_aggregate(table):
+        arguments["--scope"] = "table"
+    else:
+        arguments["--expected_rows"] = str(expected_rows)
+    return arguments
 
 
-def expected_rows_by_table(spec: DatasetSpec, job_counts: dict) -> dict[str, int]:
+def expected_rows_by_table(spec: DatasetSpec, job_counts: dict) -> dict[str, int | None]:
     """Valid rows per processed table, from the clean job's ``job_counts.json``.
 
-    The validation job's ``--expected_rows`` (its row-count expectation) on both targets.
+    The validation job's ``--expected_rows`` (its row-count expectation) on both targets;
+    ``None`` for an aggregate table, whose row count is not checked.
     """
     by_table = job_counts.get("rows_valid_by_table")
     if by_table:
-        return {table: int(rows) for table, rows in by_table.items()}
-    return {spec.tables[0]: int(job_counts["totals"]["rows_valid"])}
+        expected = {table: int(rows) for table, rows in by_table.items()}
+    else:
+        expected = {spec.tables[0]: int(job_counts["totals"]["rows_valid"])}
+    return {**expected, **dict.fromkeys(spec.aggregates)}
 
 
 def suite_uri(spec: DatasetSpec, table: str, scripts_uri: str = "") -> str:

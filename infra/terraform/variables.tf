@@ -76,10 +76,10 @@ variable "datasets" {
 }
 
 variable "processed_tables" {
-  description = "Dataset -> processed table names (folders processed/<table>/ crawled into the catalog). Datasets not listed have one table named like the dataset. invoices needs [\"invoices\", \"invoice_lines\"]."
+  description = "Dataset -> processed table names (folders processed/<table>/ crawled into the catalog). Datasets not listed have one table named like the dataset. orders needs [\"orders\", \"order_totals\"] (order_totals: the unpartitioned aggregate the orders job rewrites each run, which the summaries read), invoices [\"invoices\", \"invoice_lines\"]."
   type        = map(list(string))
   default = {
-    orders   = ["orders"]
+    orders   = ["orders", "order_totals"]
     invoices = ["invoices", "invoice_lines"]
   }
 

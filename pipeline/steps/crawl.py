@@ -5,6 +5,10 @@ policy ``UpdateBehavior=UPDATE_IN_DATABASE`` and ``DeleteBehavior=LOG``: new col
 added, a changed type is logged and replaced, columns no longer found are kept (and
 logged), partitions whose folder is gone are removed (and logged). Only Parquet footers
 are read. A crawl that finds nothing new leaves the catalog file byte-identical.
+
+A table whose files sit directly in ``processed/<table>/`` (an aggregate such as
+``order_totals``, which the job overwrites whole each run) is catalogued unpartitioned: no
+partition keys, and queries read the table's location.
 """
 
 from __future__ import annotations

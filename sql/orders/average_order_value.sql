@@ -1,13 +1,18 @@
--- One row over all orders. average_order_value = revenue / orders neither cancelled nor
--- returned (NULL when there are none); revenue is 0 when there are no orders at all.
+-- One row over all orders, from order_totals. average_order_value = revenue / orders
+-- neither cancelled nor returned (NULL when there are none); orders and revenue are 0 when
+-- there are no orders at all.
 WITH totals AS (
     SELECT
-        count(*) AS orders,
-        count_if(status NOT IN ('cancelled', 'returned')) AS revenue_orders,
+        coalesce(CAST(sum(orders) AS BIGINT), 0) AS orders,
         coalesce(
-            sum(CASE WHEN status IN ('cancelled', 'returned') THEN 0 ELSE amount END), 0
-        ) AS revenue
-    FROM orders_latest
+            CAST(
+                sum(CASE WHEN status IN ('cancelled', 'returned') THEN 0 ELSE orders END)
+                AS BIGINT
+            ),
+            0
+        ) AS revenue_orders,
+        coalesce(sum(revenue), 0) AS revenue
+    FROM order_totals
 )
 SELECT
     orders,

@@ -1,13 +1,15 @@
--- Per order month. average_order_value = revenue / orders neither cancelled nor returned
--- (NULL when there are none). Money stays DECIMAL: dividing DECIMAL(38, 2) by a count is
--- exact and rounds half up to 2 decimals, once, at the end.
+-- Per order month, over order_totals. average_order_value = revenue / orders neither
+-- cancelled nor returned (NULL when there are none). Money stays DECIMAL: dividing
+-- DECIMAL(38, 2) by a count is exact and rounds half up to 2 decimals, once, at the end.
 WITH monthly AS (
     SELECT
         order_month,
-        count(*) AS orders,
-        count_if(status NOT IN ('cancelled', 'returned')) AS revenue_orders,
-        sum(CASE WHEN status IN ('cancelled', 'returned') THEN 0 ELSE amount END) AS revenue
-    FROM orders_latest
+        CAST(sum(orders) AS BIGINT) AS orders,
+        CAST(
+            sum(CASE WHEN status IN ('cancelled', 'returned') THEN 0 ELSE orders END) AS BIGINT
+        ) AS revenue_orders,
+        sum(revenue) AS revenue
+    FROM order_totals
     GROUP BY order_month
 )
 SELECT

@@ -623,6 +623,23 @@ def status_summary(orders: list[Order]) -> list[dict[str, object]]:
     ]
 
 
+def order_totals(orders: Iterable[Order]) -> list[dict[str, object]]:
+    """The ``order_totals`` table of these (latest) orders: one row per order date,
+    customer and status, sorted, with the unrounded revenue (0 when cancelled or returned)."""
+    rows: dict[tuple[date, str, str, str], dict[str, object]] = {}
+    for order in orders:
+        key = (order.order_date, order.customer_id, order.status, order.order_month)
+        row = rows.setdefault(
+            key,
+            dict(zip(("order_date", "customer_id", "status", "order_month"), key, strict=True))
+            | {"orders": 0, "revenue": Decimal("0.00")},
+        )
+        row["orders"] += 1
+        if order.status not in NON_REVENUE_STATUSES:
+            row["revenue"] += order.amount
+    return [rows[key] for key in sorted(rows)]
+
+
 def average_order_value(orders: list[Order]) -> list[dict[str, object]]:
     tally = _Tally()
     for order in orders:

@@ -1,7 +1,10 @@
 """The Athena step on DuckDB: the SQL files, the query layer and the published summaries.
 
-The fixture is two runs of processed orders, crawled into the local catalog. The expected
-summaries below are worked out by hand from those rows (see the comments), not computed.
+The fixture is two runs of processed orders and the ``order_totals`` table the Glue job
+makes of them (written here by hand from the latest versions), crawled into the local
+catalog. The summaries read ``order_totals``; the expected summaries below are worked out
+by hand from the orders (see the comments), not computed. ``tests/unit/test_aggregates.py``
+runs the same SQL over the table as Spark writes it from these runs.
 """
 
 from __future__ import annotations
@@ -86,6 +89,27 @@ SECOND_RUN = [
 #   A3 C002 2024-02 pending    1.01   A4 C003 2024-02 cancelled 21.00
 #   A5 C002 2024-01 returned   9.00   A6 C004 2024-01 shipped   10.00
 #   B2 C003 2024-03 cancelled  3.33
+# Their order_totals: one row per (order_date, customer_id, status), cancelled and
+# returned revenue 0.
+TOTALS_SCHEMA = pa.schema(
+    [
+        ("order_date", pa.date32()),
+        ("customer_id", pa.string()),
+        ("status", pa.string()),
+        ("order_month", pa.string()),
+        ("orders", pa.int64()),
+        ("revenue", pa.decimal128(38, 2)),
+    ]
+)
+TOTALS = [
+    (date(2024, 1, 15), "C001", "delivered", "2024-01", 1, Decimal("10.00")),  # A1
+    (date(2024, 2, 3), "C001", "shipped", "2024-02", 1, Decimal("1.00")),  # A2
+    (date(2024, 2, 10), "C002", "pending", "2024-02", 1, Decimal("1.01")),  # A3
+    (date(2024, 2, 20), "C003", "cancelled", "2024-02", 1, Decimal("0.00")),  # A4
+    (date(2024, 1, 20), "C002", "returned", "2024-01", 1, Decimal("0.00")),  # A5
+    (date(2024, 1, 28), "C004", "shipped", "2024-01", 1, Decimal("10.00")),  # A6
+    (date(2024, 3, 5), "C003", "cancelled", "2024-03", 1, Decimal("0.00")),  # B2
+]
 EXPECTED = {
     "sales_by_customer": [
         # C001: A1 + A2 = 11.00
@@ -175,6 +199,20 @@ def write_run(root: Path, run_date: str, rows: list[tuple]) -> Path:
     return folder
 
 
+def write_totals(root: Path, rows: list[tuple]) -> Path:
+    """``processed/order_totals/`` as the Glue job leaves it: unpartitioned, whole."""
+    folder = root / "processed" / "order_totals"
+    folder.mkdir(parents=True, exist_ok=True)
+    records = [dict(zip(TOTALS_SCHEMA.names, row, strict=True)) for row in rows]
+    pq.write_table(
+        pa.Table.from_pylist(records, schema=TOTALS_SCHEMA),
+        folder / "part-00000-4d2e.c000.snappy.parquet",
+        compression="snappy",
+    )
+    (folder / "_SUCCESS").write_bytes(b"")
+    return folder
+
+
 def enriched_files(root: Path) -> dict[str, bytes]:
     folder = root / "enriched" / "orders"
     return {
@@ -188,8 +226,10 @@ def enriched_files(root: Path) -> dict[str, bytes]:
 def lake(lake_root: Path) -> Lake:
     write_run(lake_root, "2024-03-01", FIRST_RUN)
     write_run(lake_root, "2024-03-02", SECOND_RUN)
+    write_totals(lake_root, TOTALS)
     lake = Lake(str(lake_root))
     crawl_table(lake, DATABASE, "orders")
+    crawl_table(lake, DATABASE, "order_totals")
     return lake
 
 
@@ -205,7 +245,7 @@ def test_every_sql_file_is_one_trino_statement_that_transpiles(path: Path) -> No
 
 def test_sql_files_of_a_dataset() -> None:
     sql_dir = ORDERS_SQL
-    assert list(view_sql_files(sql_dir)) == ["orders_latest"]
+    assert list(view_sql_files(sql_dir)) == []  # the summaries read order_totals
     assert tuple(summary_sql_files(sql_dir)) == SUMMARIES
     assert (
         summary_sql_files(sql_dir)["status_summary"] == (sql_dir / "status_summary.sql").read_text()
@@ -219,6 +259,99 @@ def test_summaries_match_hand_computed_values(lake: Lake, lake_root: Path) -> No
     for name, expected in EXPECTED.items():
         table = pq.read_table(lake_root / "enriched" / "orders" / name)
         assert table.to_pylist() == expected, name
+
+
+def test_summaries_read_only_the_totals_table(lake_root: Path) -> None:
+    """Not one order row is scanned: with only order_totals catalogued, the same results."""
+    write_totals(lake_root, TOTALS)
+    lake = Lake(str(lake_root))
+    crawl_table(lake, DATABASE, "order_totals")
+
+    run_summaries(lake, DATABASE, "orders", ORDERS_SQL)
+
+    for name, expected in EXPECTED.items():
+        assert pq.read_table(lake_root / "enriched" / "orders" / name).to_pylist() == expected
+
+
+def test_totals_split_over_more_rows_sum_to_the_same_summaries(lake_root: Path) -> None:
+    """Rows of several orders (counts above 1) add up like the orders they stand for."""
+    split = [
+        (date(2024, 1, 15), "C001", "delivered", "2024-01", 3, Decimal("30.01")),
+        (date(2024, 1, 16), "C001", "cancelled", "2024-01", 2, Decimal("0.00")),
+        (date(2024, 2, 1), "C002", "delivered", "2024-02", 2, Decimal("0.01")),
+        (date(2024, 2, 9), "C001", "returned", "2024-02", 4, Decimal("0.00")),
+    ]
+    write_totals(lake_root, split)
+    lake = Lake(str(lake_root))
+    crawl_table(lake, DATABASE, "order_totals")
+
+    run_summaries(lake, DATABASE, "orders", ORDERS_SQL)
+
+    def rows(name: str) -> list[dict]:
+        return pq.read_table(lake_root / "enriched" / "orders" / name).to_pylist()
+
+    assert rows("sales_by_customer") == [
+        {
+            "customer_id": "C001",
+            "orders": 9,
+            "revenue": Decimal("30.01"),
+            "first_order_date": date(2024, 1, 15),
+            "last_order_date": date(2024, 2, 9),
+        },
+        {
+            "customer_id": "C002",
+            "orders": 2,
+            "revenue": Decimal("0.01"),
+            "first_order_date": date(2024, 2, 1),
+            "last_order_date": date(2024, 2, 1),
+        },
+    ]
+    assert rows("revenue_by_month") == [
+        # 30.01 / 3 paying orders = 10.0033 -> 10.00
+        {
+            "order_month": "2024-01",
+            "orders": 5,
+            "revenue": Decimal("30.01"),
+            "average_order_value": Decimal("10.00"),
+        },
+        # 0.01 / 2 = 0.005, half up -> 0.01 (the 4 returned orders do not count)
+        {
+            "order_month": "2024-02",
+            "orders": 6,
+            "revenue": Decimal("0.01"),
+            "average_order_value": Decimal("0.01"),
+        },
+    ]
+    assert rows("status_summary") == [
+        {"status": "cancelled", "orders": 2, "share_of_orders": Decimal("0.1818")},  # 2/11
+        {"status": "delivered", "orders": 5, "share_of_orders": Decimal("0.4545")},  # 5/11
+        {"status": "returned", "orders": 4, "share_of_orders": Decimal("0.3636")},  # 4/11
+    ]
+    # 30.02 over 5 paying orders = 6.004 -> 6.00
+    assert rows("average_order_value") == [
+        {"orders": 11, "revenue": Decimal("30.02"), "average_order_value": Decimal("6.00")}
+    ]
+
+
+def test_an_empty_totals_table_gives_one_empty_average_row(lake_root: Path) -> None:
+    write_totals(lake_root, [])
+    lake = Lake(str(lake_root))
+    crawl_table(lake, DATABASE, "order_totals")
+
+    row_counts = run_summaries(lake, DATABASE, "orders", ORDERS_SQL)
+
+    assert row_counts == {name: int(name == "average_order_value") for name in SUMMARIES}
+    average = pq.read_table(lake_root / "enriched" / "orders" / "average_order_value")
+    assert average.to_pylist() == [
+        {"orders": 0, "revenue": Decimal("0.00"), "average_order_value": None}
+    ]
+    assert average.schema == pa.schema(
+        [
+            ("orders", pa.int64()),
+            ("revenue", pa.decimal128(38, 2)),
+            ("average_order_value", pa.decimal128(38, 2)),
+        ]
+    )
 
 
 def test_summary_column_types(lake: Lake, lake_root: Path) -> None:
@@ -244,6 +377,16 @@ def test_summary_column_types(lake: Lake, lake_root: Path) -> None:
     )
     status = pq.read_schema(folder / "status_summary" / "part-00000.snappy.parquet")
     assert status.field("share_of_orders").type == pa.decimal128(38, 4)
+    assert status.field("orders").type == pa.int64()
+    assert pq.read_schema(
+        folder / "average_order_value" / "part-00000.snappy.parquet"
+    ) == pa.schema(
+        [
+            ("orders", pa.int64()),
+            ("revenue", pa.decimal128(38, 2)),
+            ("average_order_value", pa.decimal128(38, 2)),
+        ]
+    )
 
 
 def test_rerun_replaces_results_with_identical_files(lake: Lake, lake_root: Path) -> None:

@@ -247,6 +247,72 @@ def test_unpartitioned_table_has_no_partition_keys(lake: Lake, lake_root: Path) 
     assert definition["StorageDescriptor"]["Columns"] == [{"Name": "name", "Type": "string"}]
 
 
+def write_order_totals(root: Path, *parts: pa.Table) -> Path:
+    """``processed/order_totals/`` as a Spark overwrite leaves it: the old files gone, new
+    part files (new names each write), ``_SUCCESS`` and ``.crc`` files, no partitions."""
+    folder = root / "processed" / "order_totals"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    token = len(list(root.rglob("_SUCCESS")))
+    for number, part in enumerate(parts):
+        name = f"part-{number:05d}-{token:04d}-c000.snappy.parquet"
+        pq.write_table(part, folder / name, compression="snappy")
+        (folder / f".{name}.crc").write_bytes(b"crc")
+    (folder / "_SUCCESS").write_bytes(b"")
+    return folder
+
+
+def totals_part(*orders: int) -> pa.Table:
+    return pa.table(
+        {
+            "order_date": pa.array([date(2024, 3, 1)] * len(orders)),
+            "customer_id": pa.array([f"C{n}" for n in range(len(orders))]),
+            "status": pa.array(["shipped"] * len(orders)),
+            "order_month": pa.array(["2024-03"] * len(orders)),
+            "orders": pa.array(orders, pa.int64()),
+            "revenue": pa.array([Decimal("1.00")] * len(orders), pa.decimal128(38, 2)),
+        }
+    )
+
+
+def test_the_aggregate_table_is_catalogued_whole_and_follows_each_overwrite(
+    lake: Lake, lake_root: Path
+) -> None:
+    write_orders(lake_root, "2024-03-01", "A1")  # a partitioned sibling under processed/
+    write_order_totals(lake_root, totals_part(1, 2), totals_part(3))
+
+    first = crawl_table(lake, DATABASE, "order_totals")
+
+    definition = catalog.read_table(lake, DATABASE, "order_totals")
+    assert first.table_written and first.partitions == 0
+    assert definition["PartitionKeys"] == [] and definition["Partitions"] == []
+    assert definition["StorageDescriptor"]["Location"] == f"{lake_root}/processed/order_totals/"
+    assert definition["StorageDescriptor"]["Columns"] == [
+        {"Name": "order_date", "Type": "date"},
+        {"Name": "customer_id", "Type": "string"},
+        {"Name": "status", "Type": "string"},
+        {"Name": "order_month", "Type": "string"},
+        {"Name": "orders", "Type": "bigint"},
+        {"Name": "revenue", "Type": "decimal(38,2)"},
+    ]
+    assert (definition["Parameters"]["objectCount"], definition["Parameters"]["recordCount"]) == (
+        "2",
+        "3",
+    )
+    assert catalog.partition_locations(definition) == [f"{lake_root}/processed/order_totals/"]
+
+    write_order_totals(lake_root, totals_part(4))  # the next run's overwrite
+    again = crawl_table(lake, DATABASE, "order_totals")
+
+    definition = catalog.read_table(lake, DATABASE, "order_totals")
+    assert again.changed and (again.partitions_added, again.partitions_removed) == (0, 0)
+    assert (definition["Parameters"]["objectCount"], definition["Parameters"]["recordCount"]) == (
+        "1",
+        "1",
+    )
+    assert catalog.list_tables(lake, DATABASE) == ["order_totals"]
+
+
 def test_files_outside_the_partition_layout_are_refused(lake: Lake, lake_root: Path) -> None:
     write_orders(lake_root, "2024-03-01", "A1")
     stray = lake_root / "processed" / TABLE / "stray.parquet"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -338,3 +339,120 @@ def test_publish_tree_overwrites_index_and_keeps_earlier_pages(spark, tmp_path):
     assert (site / "index.html").read_text() == "new index"
     assert (site / "validations" / "new" / "page.html").read_text() == "this run"
     assert (site / "validations" / "old" / "page.html").read_text() == "earlier run"
+
+
+# --- the order_totals aggregate: its suite and whole-table validation --------------------------
+
+TOTALS_SUITE_PATH = REPO / "expectations" / "order_totals.json"
+TOTALS_SCHEMA = T.StructType(
+    [
+        T.StructField("order_date", T.DateType()),
+        T.StructField("customer_id", T.StringType()),
+        T.StructField("status", T.StringType()),
+        T.StructField("order_month", T.StringType()),
+        T.StructField("orders", T.LongType()),
+        T.StructField("revenue", T.DecimalType(38, 2)),
+    ]
+)
+
+
+def totals_frame(spark, *changed: dict):
+    """order_totals of clean_rows(10) (glue_lib.aggregates), with rows appended."""
+    from glue_lib.aggregates import order_totals
+    from pyspark.sql import functions as F
+
+    history = frame(spark, clean_rows(10)).withColumn("run_date", F.lit("2024-03-01"))
+    totals = order_totals(history)
+    if changed:
+        base = {"order_date": date(2024, 3, 2), "customer_id": "C9", "status": "shipped"}
+        base |= {"order_month": "2024-03", "orders": 1, "revenue": Decimal("1.00")}
+        rows = [tuple({**base, **c}[f.name] for f in TOTALS_SCHEMA.fields) for c in changed]
+        totals = totals.unionByName(spark.createDataFrame(rows, TOTALS_SCHEMA))
+    return totals
+
+
+def test_order_totals_suite_needs_no_row_count(spark):
+    suite_text = TOTALS_SUITE_PATH.read_text()
+    suite = load_suite(suite_text)
+
+    assert suite.name == "order_totals"
+    assert suite_parameter_names(suite) == set()
+    assert sorted(suite_columns(suite_text)) == sorted(f.name for f in TOTALS_SCHEMA.fields)
+    report = validate_dataframe(totals_frame(spark), suite_text, {})
+    assert report.success, format_report(report)
+    assert report.evaluated_expectations == len(json.loads(suite_text)["expectations"])
+
+
+TOTALS_VIOLATIONS = {
+    "duplicate_key": (
+        [{"customer_id": "C7"}, {"customer_id": "C7", "orders": 2}],
+        "expect_compound_columns_to_be_unique",
+        "order_date,customer_id,status",
+    ),
+    "revenue_of_a_cancelled_order": (
+        [{"status": "cancelled", "revenue": Decimal("0.01")}],
+        "expect_column_values_to_be_between",
+        "revenue",
+    ),
+    "no_orders": ([{"orders": 0}], "expect_column_values_to_be_between", "orders"),
+    "null_customer": (
+        [{"customer_id": None}],
+        "expect_column_values_to_not_be_null",
+        "customer_id",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", TOTALS_VIOLATIONS.values(), ids=TOTALS_VIOLATIONS.keys())
+def test_each_order_totals_violation_fails(spark, case):
+    rows, expected_type, column = case
+
+    report = validate_dataframe(totals_frame(spark, *rows), TOTALS_SUITE_PATH.read_text(), {})
+
+    assert [(f.type, f.column) for f in report.failed_expectations] == [(expected_type, column)]
+
+
+def test_table_scope_reads_the_whole_unpartitioned_table(spark, lake_root):
+    paths = validate_job.JobPaths.of(
+        str(lake_root), "orders", "order_totals", "2024-03-01", "table"
+    )
+    assert paths.partition == f"{lake_root}/processed/order_totals"
+    assert paths.summary.endswith("_runs/orders/2024-03-01/validation_order_totals.json")
+
+    with pytest.raises(validate_job.JobInputError, match=r"^no data at .*processed/order_totals$"):
+        validate_job.read_partition(spark, paths, None, TOTALS_SUITE_PATH.read_text())
+    totals_frame(spark).write.parquet(paths.partition)
+
+    df = validate_job.read_partition(spark, paths, None, TOTALS_SUITE_PATH.read_text())
+    assert df.count() == totals_frame(spark).count()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--scope", "table", "--expected_rows", "5"], "--expected_rows is not checked"),
+        ([], "missing required job argument(s): --expected_rows"),
+        (["--scope", "month", "--expected_rows", "5"], "--scope 'month' is not one of"),
+    ],
+)
+def test_scope_and_expected_rows_go_together(lake_root, extra, message):
+    argv = ["--dataset", "orders", "--table", "order_totals", "--lake_root", str(lake_root)]
+    argv += ["--run_date", "2024-03-01", "--suite_uri", str(TOTALS_SUITE_PATH), *extra]
+
+    with pytest.raises(SystemExit, match=re.escape(f"error: {message}")):
+        validate_job.main(argv)
+
+
+def test_job_validates_the_aggregate_whole_without_a_row_count(spark, lake_root):
+    totals_frame(spark).write.parquet(str(lake_root / "processed" / "order_totals"))
+    argv = ["--dataset", "orders", "--table", "order_totals", "--lake_root", str(lake_root)]
+    argv += ["--run_date", "2024-03-01", "--suite_uri", str(TOTALS_SUITE_PATH)]
+
+    assert validate_job.main([*argv, "--scope", "table"]) == 0
+
+    summary = json.loads(
+        (lake_root / "_runs/orders/2024-03-01/validation_order_totals.json").read_text()
+    )
+    assert summary["success"] is True and summary["error"] is None
+    assert summary["scope"] == "table" and summary["expected_rows"] is None
+    assert summary["partition_uri"] == f"{lake_root}/processed/order_totals"
