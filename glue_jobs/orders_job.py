@@ -10,10 +10,22 @@ The flow is the shared CSV job (``glue_lib/csv_job.py``); the rules are ``glue_l
 
 import sys
 
-from glue_lib import orders
+from glue_lib import aggregates, orders
 from glue_lib.csv_job import REQUIRED_ARGS, run_csv_job
+from glue_lib.dataset import Aggregate, CsvDataset
 
-__all__ = ["REQUIRED_ARGS"]
+__all__ = ["ORDERS", "REQUIRED_ARGS"]
+
+ORDERS = CsvDataset(
+    name="orders",
+    table=orders.TABLE,
+    columns=orders.COLUMNS,
+    processed_columns=orders.PROCESSED_COLUMNS,
+    key=orders.KEY,
+    latest_first=orders.latest_first,
+    clean=orders.clean,
+    aggregates=(Aggregate("order_totals", aggregates.order_totals),),
+)
 
 if __name__ == "__main__":
-    sys.exit(run_csv_job(orders, "orders_job"))
+    sys.exit(run_csv_job(ORDERS, "orders_job"))

@@ -6,15 +6,27 @@ Runs on AWS Glue 5.1 or locally with the same arguments::
         --run_date 2024-03-01 --manifest lake/_runs/salaries/2024-03-01/manifest.json
 
 The flow is the shared CSV job (``glue_lib/csv_job.py``); the rules are
-``glue_lib/salaries.py``.
+``glue_lib/salaries.py``. No aggregate table: its summaries need exact medians, which only
+the rows themselves give.
 """
 
 import sys
 
 from glue_lib import salaries
 from glue_lib.csv_job import REQUIRED_ARGS, run_csv_job
+from glue_lib.dataset import CsvDataset
 
-__all__ = ["REQUIRED_ARGS"]
+__all__ = ["REQUIRED_ARGS", "SALARIES"]
+
+SALARIES = CsvDataset(
+    name="salaries",
+    table=salaries.TABLE,
+    columns=salaries.COLUMNS,
+    processed_columns=salaries.PROCESSED_COLUMNS,
+    key=salaries.KEY,
+    latest_first=salaries.latest_first,
+    clean=salaries.clean,
+)
 
 if __name__ == "__main__":
-    sys.exit(run_csv_job(salaries, "salaries_job"))
+    sys.exit(run_csv_job(SALARIES, "salaries_job"))

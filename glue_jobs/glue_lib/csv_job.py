@@ -1,210 +1,168 @@
-"""The Glue job flow every CSV dataset shares; a dataset only brings its rules module.
+"""The Glue job flow every CSV dataset shares; a dataset brings its :class:`CsvDataset`.
 
-A rules module provides ``TABLE`` (processed table), ``COLUMNS`` (raw contract columns),
-``PROCESSED_COLUMNS``, ``KEY`` (dedupe key), ``latest_first() -> list[Column]`` and its
-cleaning, which adds cleaned columns and ``reason``: either Spark expressions,
-``clean(records: DataFrame) -> DataFrame``, or vectorised Arrow rules,
-``clean_table(records: pa.Table) -> pa.Table`` with the ``CLEANED_FIELDS`` it adds and
-``LATEST_FIRST`` (the same order as Arrow sort keys), which run inside the parse step's
-Python worker; that worker also writes the rejected rows to quarantine and stages the
-others by key (``staging.py``), and the workers then keep the latest row per key and write
-the processed table (``latest_rows.py``): Spark only schedules them (orders:
-bench/TUNING.md says what each step bought).
+Top to bottom, as a Glue script reads: arguments -> session -> manifest -> records ->
+rules -> classify (valid / rejected / duplicate) -> write processed and quarantine ->
+aggregates -> counts. Spark moves every row: the tokenizer streams the raw files into
+``mapInArrow`` (:mod:`raw_files`), the rules are Spark expressions, the dedupe is a
+``row_number`` window, and each output is written by ``DataFrameWriter`` with dynamic
+partition overwrite through Spark's (on Glue: Glue's) output committer, so a re-run
+replaces its ``run_date`` partition and nothing else.
 
-Reads the files the trigger Lambda accepted (the manifest), writes
-``processed/<table>/run_date=D/`` and ``quarantine/<dataset>/rows/run_date=D/`` (each
-replaced whole, so a re-run leaves no leftovers) and ``_runs/<dataset>/D/job_counts.json``.
+Writes ``processed/<table>/run_date=D/``, ``quarantine/<dataset>/rows/run_date=D/``, each
+aggregate's ``processed/<aggregate>/`` and ``_runs/<dataset>/D/job_counts.json``.
+
+At 1 TB on 20 G.1X workers: the parsed rows are cached once on the executors' local disks
+(``DISK_ONLY``, raw text kept for rejected rows only) and read three times (counts,
+processed, quarantine) instead of tokenising the raw files three times; the dedupe
+shuffles the valid rows once over local disk; the writes put one Parquet object per
+shuffle partition (``spark.sql.shuffle.partitions``, coalesced by AQE) and per read task
+for quarantine (coalesced to the core count), plus the committer's renames.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
-from types import ModuleType
-from typing import NamedTuple
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from . import latest_rows, layout, outcomes
+from . import layout, outcomes
 from .args import parse_job_args
-from .csv_records import read_csv_records
-from .lake_io import delete, read_text, write_text
+from .dataset import CsvDataset
+from .lake_io import delete, exists, read_text, write_text
+from .raw_files import READABLE, ManifestFile, manifest_files, read_csv_records
 from .run_counts import assemble_counts
 from .session import build_spark, job_logger
-from .staging import (
-    Candidates,
-    RawFile,
-    bucket_count,
-    file_lineage,
-    quarantine_schema,
-    stage_cleaned_records,
-    staged_table_schema,
-    staging_folder,
-    worker_location,
-)
-from .worker_parquet import replace_partition, temporary_folder
 
 REQUIRED_ARGS = ("dataset", "lake_root", "run_date", "manifest")
-OPTIONAL_ARGS = {"TempDir": ""}  # Glue's own scratch folder; staged files go there on AWS
-READABLE = ("accepted", "duplicate_file")
 
 
-def run_csv_job(rules: ModuleType, job_name: str, argv: list[str] | None = None) -> int:
+def run_csv_job(dataset: CsvDataset, job_name: str, argv: list[str] | None = None) -> int:
     """Run one dataset's job for one run date; return the process exit code."""
-    args = parse_job_args(REQUIRED_ARGS, argv, OPTIONAL_ARGS)
+    args = parse_job_args(REQUIRED_ARGS, argv)
     log = job_logger(job_name)
     started = time.monotonic()
-    root, run_date, dataset = args["lake_root"].rstrip("/"), args["run_date"], args["dataset"]
+    root, run_date = args["lake_root"].rstrip("/"), args["run_date"]
     spark = build_spark(f"{job_name}_{run_date}")
-
-    manifest = json.loads(read_text(spark, args["manifest"]))
-    readable = [f for f in manifest["files"] if f["status"] in READABLE]
-    log.info(
-        "run %s: %d file(s) in manifest, %d to read",
-        run_date,
-        len(manifest["files"]),
-        len(readable),
-    )
-
-    raw_files = [
-        RawFile(f["key"], int(f["size"]), int(f["order"]), f["status"] == "duplicate_file")
-        for f in readable
-    ]
-    paths = _Paths(
-        root,
-        staging_folder(root, dataset, run_date, args.get("TempDir", "")),
-        layout.processed_partition(root, rules.TABLE, run_date),
-        layout.quarantine_rows_partition(root, dataset, run_date),
-    )
 
     def progress(done: str) -> None:
         log.info("%s at %.1fs", done, time.monotonic() - started)
 
-    write_outputs = _vectorised_outputs if hasattr(rules, "clean_table") else _spark_outputs
-    tallies, valid_by_file, file_errors = write_outputs(spark, rules, raw_files, paths, progress)
+    manifest = json.loads(read_text(spark, args["manifest"]))
+    files = manifest_files(manifest)
+    log.info(
+        "run %s: %d file(s) in manifest, %d to read", run_date, len(manifest["files"]), len(files)
+    )
+
+    records = read_csv_records(spark, root, files, dataset.columns)
+    cleaned = dataset.clean(records)
+    rows = outcomes.stage_rows(cleaned, file_lineage(spark, files), dataset.columns)
+    # Cached on disk, not in the heap: the heap stays flat whatever the run's size, and the
+    # three reads below do not tokenise the raw files again (see the module docstring).
+    rows = rows.persist(StorageLevel.DISK_ONLY)
+    tallies = [row.asDict() for row in outcomes.staged_tallies(rows).collect()]
+    file_errors = _bad_file_messages(rows, tallies, dataset.columns)
+    tallies = [t for t in tallies if t["source_key"] not in file_errors]
+    readable = rows.where(~F.col("source_key").isin(list(file_errors))) if file_errors else rows
+    progress("parsed, cleaned and counted")
+
+    processed = outcomes.ranked_valid_rows(
+        readable, dataset.key, dataset.latest_first(), dataset.processed_columns
+    )
+    processed_root = layout.table_root(root, dataset.table)
+    write_run_partition(processed, processed_root, run_date, _candidates(tallies))
+    progress("processed written")
+    quarantine = outcomes.staged_quarantine_rows(readable, dataset.columns)
+    quarantine = quarantine.coalesce(spark.sparkContext.defaultParallelism)
+    quarantine_root = layout.quarantine_rows_root(root, dataset.name)
+    write_run_partition(quarantine, quarantine_root, run_date, _rejected(tallies))
+    progress("quarantine written")
+    rows.unpersist()
+
+    valid_by_file = stored_rows_by_file(
+        spark, layout.processed_partition(root, dataset.table, run_date)
+    )
+    for aggregate in dataset.aggregates:
+        history = spark.read.parquet(processed_root)
+        aggregate.build(history).write.mode("overwrite").parquet(
+            layout.table_root(root, aggregate.table)
+        )
+        progress(f"{aggregate.table} rebuilt")
 
     per_file, per_reason = outcomes.counts_from_tallies(tallies, valid_by_file)
-    counts = assemble_counts(readable, per_file, per_reason, file_errors)
+    readable_entries = [f for f in manifest["files"] if f["status"] in READABLE]
+    counts = assemble_counts(readable_entries, per_file, per_reason, file_errors)
     counts.update(
-        dataset=dataset, run_date=run_date, processed=paths.processed, quarantine=paths.quarantine
+        dataset=dataset.name,
+        run_date=run_date,
+        processed=layout.processed_partition(root, dataset.table, run_date),
+        quarantine=layout.quarantine_rows_partition(root, dataset.name, run_date),
     )
-    counts["rows_valid_by_table"] = {rules.TABLE: counts["totals"]["rows_valid"]}
+    counts["rows_valid_by_table"] = {dataset.table: counts["totals"]["rows_valid"]}
     write_text(
         spark,
-        layout.run_file(root, dataset, run_date, "job_counts.json"),
+        layout.run_file(root, dataset.name, run_date, "job_counts.json"),
         json.dumps(counts, indent=2),
     )
-    _log_counts(log, counts, time.monotonic() - started, paths.processed)
+    _log_counts(log, counts, time.monotonic() - started, counts["processed"])
     return 0
 
 
-class _Paths(NamedTuple):
-    root: str
-    staging: str
-    processed: str
-    quarantine: str
-
-
-Outputs = tuple[list[dict], dict[str, int], dict[str, str]]  # tallies, valid by file, errors
-Progress = Callable[[str], None]  # logs what is done, with the time since the job started
-
-
-def _vectorised_outputs(
-    spark: SparkSession,
-    rules: ModuleType,
-    raw_files: list[RawFile],
-    paths: _Paths,
-    progress: Progress,
-) -> Outputs:
-    """Vectorised rules: the Python workers parse, clean and write everything (staging.py,
-    latest_rows.py); Spark schedules them and the driver commits the two partitions."""
-    leftovers = (paths.processed, paths.quarantine)
-    for leftover in (paths.staging, *map(temporary_folder, leftovers)):
-        delete(spark, leftover)  # what a killed run left behind
-    candidates = Candidates(
-        rules.KEY,
-        latest_rows.candidate_columns(rules.PROCESSED_COLUMNS, rules.LATEST_FIRST),
-        bucket_count(raw_files, spark.sparkContext.defaultParallelism),
+def file_lineage(spark: SparkSession, files: list[ManifestFile]) -> DataFrame:
+    """``source_key``, ``file_order``, ``duplicate_file`` per file, joined to its rows."""
+    return spark.createDataFrame(
+        [(f.key, f.file_order, f.duplicate_file) for f in files],
+        "source_key string, file_order int, duplicate_file boolean",
     )
-    counted = stage_cleaned_records(
-        spark,
-        paths.root,
-        raw_files,
-        rules.COLUMNS,
-        rules.clean_table,
-        (paths.staging, candidates, paths.quarantine),
+
+
+def write_run_partition(rows: DataFrame, table_root: str, run_date: str, expected: int) -> None:
+    """Replace the table's ``run_date`` partition with ``rows``: dynamic partition
+    overwrite, so Spark's committer swaps in this partition alone. With no rows to write
+    (``expected`` from the counts), the old partition is removed instead: an overwrite of
+    nothing would leave it in place."""
+    if expected == 0:
+        delete(rows.sparkSession, f"{table_root}/{layout.PARTITION_COLUMN}={run_date}")
+        return
+    rows.withColumn(layout.PARTITION_COLUMN, F.lit(run_date)).write.mode("overwrite").partitionBy(
+        layout.PARTITION_COLUMN
+    ).parquet(table_root)
+
+
+def stored_rows_by_file(spark: SparkSession, partition: str) -> dict[str, int]:
+    """Rows per source file in the stored partition: the counts come from what was written."""
+    if not exists(spark, partition):
+        return {}
+    stored = spark.read.schema("source_key string").parquet(partition)
+    return {
+        row["source_key"]: row["count"] for row in stored.groupBy("source_key").count().collect()
+    }
+
+
+def _bad_file_messages(
+    rows: DataFrame, tallies: list[dict], columns: tuple[str, ...]
+) -> dict[str, str]:
+    """Why each unreadable file could not be read (its ``bad_file`` marker's text)."""
+    if not any(t[outcomes.MARKER] for t in tallies):
+        return {}
+    markers = rows.where(F.col(outcomes.MARKER)).select(
+        "source_key", outcomes.staged_raw_record(columns)
     )
-    duplicate = {f.key: f.duplicate_file for f in raw_files}
-    tallies = [outcomes.tally(key, why, duplicate[key], n) for key, why, n, _ in counted]
-    file_errors = {key: message for key, _, _, message in counted if message is not None}
-    progress("parsed, cleaned, staged and quarantined")
-    valid_by_file = latest_rows.write_latest_rows(
-        spark,
-        worker_location(spark, paths.staging),
-        candidates.buckets,
-        worker_location(spark, paths.processed),
-        rules.KEY,
-        rules.LATEST_FIRST,
-        staged_table_schema(rules.CLEANED_FIELDS, rules.PROCESSED_COLUMNS),
+    return {row["source_key"]: row["raw_record"] for row in markers.collect()}
+
+
+def _candidates(tallies: list[dict]) -> int:
+    return sum(t["rows"] for t in tallies if t["reason"] is None and not t["duplicate_file"])
+
+
+def _rejected(tallies: list[dict]) -> int:
+    return sum(
+        t["rows"]
+        for t in tallies
+        if t["reason"] is not None and not t["duplicate_file"] and not t[outcomes.MARKER]
     )
-    filesystem, quarantine = worker_location(spark, paths.quarantine)
-    replace_partition(filesystem, quarantine, quarantine_schema(rules.COLUMNS))
-    progress("processed and quarantine partitions replaced")
-    delete(spark, paths.staging)
-    return tallies, valid_by_file, file_errors
-
-
-def _spark_outputs(
-    spark: SparkSession,
-    rules: ModuleType,
-    raw_files: list[RawFile],
-    paths: _Paths,
-    progress: Progress,
-) -> Outputs:
-    """Spark rules: one parse, one cache, read by every output (see outcomes.py).
-
-    Cached on disk, not in the heap: column batches of a 500K-row file being built in
-    memory ran a 2 GB driver out of heap at 20M rows; on disk the heap stays flat and the
-    OS page cache keeps it fast (bench/TUNING.md).
-    """
-    uris = {layout.raw_file(paths.root, f.key): f.key for f in raw_files}
-    cleaned = rules.clean(read_csv_records(spark, uris, rules.COLUMNS))
-    staged = outcomes.stage_rows(cleaned, file_lineage(spark, raw_files), rules.COLUMNS)
-    staged = staged.persist(StorageLevel.DISK_ONLY)
-    tallies = [row.asDict() for row in outcomes.staged_tallies(staged).collect()]
-    progress("parsed, cleaned and staged")
-    file_errors = {}
-    if any(t[outcomes.MARKER] for t in tallies):
-        markers = staged.where(F.col(outcomes.MARKER)).select(
-            "source_key", outcomes.staged_raw_record(rules.COLUMNS)
-        )
-        file_errors = {row["source_key"]: row["raw_record"] for row in markers.collect()}
-
-    outcomes.ranked_valid_rows(
-        staged, rules.KEY, rules.latest_first(), rules.PROCESSED_COLUMNS
-    ).write.mode("overwrite").parquet(paths.processed)
-    progress("processed written")
-    if "source_key" in rules.PROCESSED_COLUMNS:  # count what was stored: one column read
-        stored = spark.read.schema("source_key string").parquet(paths.processed)
-    else:
-        stored = outcomes.ranked_valid_rows(
-            staged, rules.KEY, rules.latest_first(), ("source_key",)
-        )
-    quarantine = outcomes.staged_quarantine_rows(staged, rules.COLUMNS)
-    quarantine.coalesce(spark.sparkContext.defaultParallelism).write.mode("overwrite").parquet(
-        paths.quarantine
-    )
-    valid_by_file = _rows_by_file(stored)
-    staged.unpersist()
-    return tallies, valid_by_file, file_errors
-
-
-def _rows_by_file(rows: DataFrame) -> dict[str, int]:
-    counted = rows.groupBy("source_key").count().collect()
-    return {row["source_key"]: row["count"] for row in counted}
 
 
 def _log_counts(log, counts: dict, seconds: float, processed_uri: str) -> None:

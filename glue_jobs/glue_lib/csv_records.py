@@ -1,43 +1,36 @@
-"""Raw CSV files to one row per record, with the source key and 1-based line number.
+"""RFC 4180 CSV text to one record per row, with the 1-based line it starts on.
 
-Spark's CSV reader cannot say on which line a record started, nor reject broken
-quoting, and the contract needs both (quarantine rows carry file key and line). So the
-tokenising is done by Python's ``csv`` module (RFC 4180, quoted commas and line breaks)
-inside ``mapInArrow``: one task per file, Arrow batches out. Values stay raw strings
-here; cleaning happens in the dataset's rules: Spark expressions over
-:func:`read_csv_records`, or vectorised rules run on each :func:`file_table` in the same
-worker (``staging.py``).
+Spark's CSV reader cannot say on which line a record started, nor reject broken quoting,
+and the contract needs both (quarantine rows carry file key and line). So a file is
+tokenised here, in Python, by the ``csv`` module (quoted commas and line breaks), one
+block of bytes at a time (:func:`stream_csv_tables`): a worker's memory is bounded by the
+block, not the file. Values stay raw strings; cleaning is the dataset's Spark rules.
+``raw_files`` runs this inside ``mapInArrow`` and hands Spark the Arrow batches.
 
-Speed: most lines of a real export are one record with no quote character, and for
-those Python's ``csv`` module only splits on commas. :func:`parse_csv_table` splits such
-lines column-wise with Arrow compute kernels and hands only the other lines (quotes,
-wrong field counts, NUL, huge lines) to ``csv``, one record at a time; the records it
-produces are exactly :func:`parse_csv_text`'s (same lines, verdicts, raw text, values).
+Speed: most lines of a real export are one record with no quote character, and for those
+Python's ``csv`` module only splits on commas. Such lines are split column-wise with Arrow
+compute kernels; only the other lines (quotes, wrong field counts, NUL, huge lines) go to
+``csv``, one record at a time. The records are exactly :func:`parse_csv_text`'s (same
+lines, verdicts, raw text, values), which the tests check on random files and blocks.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
-import gzip
 import io
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 
 MALFORMED_ROW = "malformed_row"
 BAD_FILE = "bad_file"
-BATCH_ROWS = 20_000
 _RFC4180_FIELD = r'(?:"(?:[^"]|"")*"|[^",\r\n]*)'
 _RFC4180_RECORD = re.compile(rf"{_RFC4180_FIELD}(?:,{_RFC4180_FIELD})*\r?\n?")
-_GLOB_CHARS = re.compile(r"([\\*?\[\]{}])")
 
-RAW_FIELDS = "raw_fields"  # raw_<column>... then raw_record, in one list (packed records)
 FIELD_SIZE_LIMIT = 1 << 20
 csv.field_size_limit(FIELD_SIZE_LIMIT)  # a field over 1 MiB is a malformed row, not a crash
 
@@ -56,18 +49,6 @@ def record_schema(columns: Sequence[str]) -> T.StructType:
     ]
     values = [T.StructField(f"raw_{name}", T.StringType(), True) for name in columns]
     return T.StructType(lineage + values)
-
-
-def escape_glob(path: str) -> str:
-    """Hadoop treats load() paths as globs; escape so odd file names load literally."""
-    return _GLOB_CHARS.sub(r"\\\1", path)
-
-
-def file_bytes(content: bytes, key: str) -> bytes:
-    """Bytes of a raw file's text: gunzipped when ``.gz``, without a UTF-8 BOM."""
-    if key.lower().endswith(".gz"):
-        content = gzip.decompress(content)
-    return content[3:] if content.startswith(codecs.BOM_UTF8) else content
 
 
 def parse_csv_text(
@@ -213,91 +194,183 @@ def _lines_needing_csv(data: bytes, lines: pa.Array) -> np.ndarray:
 
 
 def parse_csv_table(text: str | bytes, columns: Sequence[str], key: str) -> pa.Table:
-    """:func:`parse_csv_text`'s records of one file as an Arrow table of :func:`record_schema`.
-
-    ``text`` may be the file's UTF-8 bytes (BOM already removed): its lines then become
-    an Arrow array without ever being Python strings. A line is split column-wise by
-    Arrow when ``csv`` would read it as one record of plain comma-separated fields: no
-    quote character (so it neither starts nor ends a quoted field), no NUL, shorter
-    than the field size limit, not blank, and exactly as many fields as the header.
-    Every other line starts a record that ``csv`` reads, in file order, consuming as
-    many lines as that record spans (a quoted line break makes the next lines part of
-    it, whatever they contain); the lines it consumed are taken out of the column-wise
-    set. Rows come out in line order. Raises :class:`UnreadableHeader` as
-    :func:`parse_csv_text` does.
-    """
+    """:func:`parse_csv_text`'s records of one whole file as an Arrow table of
+    :func:`record_schema` (``text`` may be the file's UTF-8 bytes, BOM removed)."""
     data = text.encode("utf-8") if isinstance(text, str) else text
-    all_lines = split_lines(data)
-    lines = _Lines(all_lines)
-    feed = _Feed(lines)
-    reader = csv.reader(feed, strict=True)
-    header: list[str] | None = None
-    while header is None:
-        start = feed.pos + 1
-        try:
-            fields = next(reader)
-        except StopIteration:
-            return _empty_table(columns)
-        except csv.Error:
-            raise UnreadableHeader(f"header line {start} is not valid CSV") from None
-        if fields:
-            header = [name.strip(" ").lower() for name in fields]
-    positions = [header.index(c) if c in header else None for c in columns]
-    first = feed.pos  # index in ``lines`` of the first line after the header record
-    body = all_lines.slice(first)
-    if len(body) == 0:
-        return _empty_table(columns)
-    stripped = pc.utf8_rtrim(body, characters="\r\n")
-    parts = pc.split_pattern(stripped, ",")
-    blank = pc.equal(stripped, "").to_numpy(zero_copy_only=False)
-    special = _lines_needing_csv(data, all_lines)[first:]
-    plain = ~special & (pc.list_value_length(parts).to_numpy(zero_copy_only=False) == len(header))
-    column_wise = plain & ~blank
-    by_csv = np.flatnonzero(~(column_wise | blank))
+    tables = list(stream_csv_tables([data], columns, key))
+    return pa.concat_tables(tables) if tables else _empty_table(columns)
 
-    slow: list[tuple[int, str | None, str | None, list[str | None]]] = []
-    next_free = 0
-    for index in by_csv.tolist():
-        if index < next_free:
-            continue
-        feed.pos = first + index
-        try:
-            fields = next(reader)
-            failed = False
-        except csv.Error:
-            failed = True
-        consumed = feed.pos
-        next_free = consumed - first
-        column_wise[index:next_free] = False
-        start = first + index + 1
-        record_lines = lines[start - 1 : consumed]
-        if failed:
-            slow.append((start, MALFORMED_ROW, "".join(record_lines), [None] * len(columns)))
-        elif fields:
-            slow.append(_record(record_lines, start, fields, len(header), positions))
 
-    fast_index = np.flatnonzero(column_wise)
-    # field p of a plain line i is flat value offsets[i] + p: one take per column
-    field_starts = parts.offsets.to_numpy()[fast_index]
-    flat = parts.flatten()
-    fast_columns = [
-        flat.take(pa.array(field_starts + p)) if p is not None else pa.nulls(len(fast_index))
-        for p in positions
-    ]
-    fast = pa.Table.from_arrays(
-        [
-            pa.repeat(pa.scalar(key, pa.string()), len(fast_index)),
-            pa.array(fast_index + (first + 1), type=pa.int32()),
-            pa.nulls(len(fast_index), pa.string()),
-            pa.nulls(len(fast_index), pa.string()),
-            *fast_columns,
-        ],
-        schema=arrow_record_schema(columns),
-    )
-    if not slow:
-        return fast
-    table = pa.concat_tables([fast, _rows_table(slow, columns, key)])
-    return table.take(pc.sort_indices(table["source_line"]))
+def stream_csv_tables(
+    blocks: Iterable[bytes], columns: Sequence[str], key: str
+) -> Iterator[pa.Table]:
+    """The records of one file whose UTF-8 bytes (BOM removed) come in ``blocks`` of any
+    size: tables of :func:`record_schema` rows, in line order, exactly
+    :func:`parse_csv_text`'s records of the whole text.
+
+    Memory is bounded by a block plus the longest record, never by the file: each block is
+    cut after its last line end, and a record that ``csv`` reads up to the end of what is
+    cut (it may go on: a quoted line break) is carried, with the lines after it, into the
+    next block. Raises :class:`UnreadableHeader` as :func:`parse_csv_text` does and
+    ``UnicodeDecodeError`` for bytes that are not UTF-8 (rows of earlier blocks may already
+    have been yielded: the caller rejects the file whole).
+    """
+    parser = _BlockParser(columns, key)
+    pending = b""
+    for block in blocks:
+        data = pending + block if pending else block
+        cut = _after_last_line_end(data)
+        table, carried = parser.parse(data[:cut], final=False)
+        pending = data[carried:]
+        if table is not None:
+            yield table
+    table, _ = parser.parse(pending, final=True)
+    if table is not None:
+        yield table
+
+
+def _after_last_line_end(data: bytes) -> int:
+    """Where the complete lines of ``data`` end: after its last ``\\n``, or after a lone
+    ``\\r`` that is not the last byte (which could be half of a ``\\r\\n``); 0 if none."""
+    newline = data.rfind(b"\n")
+    if newline >= 0:
+        return newline + 1
+    carriage = data.rfind(b"\r", 0, len(data) - 1)
+    return carriage + 1
+
+
+class _BlockParser:
+    """The state that carries from one block of a file to the next: the header, the
+    physical lines already consumed, the byte offsets of this block's lines."""
+
+    def __init__(self, columns: Sequence[str], key: str) -> None:
+        self.columns, self.key = columns, key
+        self.header: list[str] | None = None
+        self.positions: list[int | None] = []
+        self.lines_before = 0  # physical lines of the file before the current block
+
+    def parse(self, data: bytes, final: bool) -> tuple[pa.Table | None, int]:
+        """The records of ``data`` (complete lines) and where the carried bytes start: at
+        the first line of a record that may go on past ``data`` (``len(data)`` if none)."""
+        if not data:
+            return None, 0
+        all_lines = split_lines(data)
+        lines = _Lines(all_lines)
+        feed = _Feed(lines)
+        reader = csv.reader(feed, strict=True)
+        first = 0
+        while self.header is None:
+            start = feed.pos
+            try:
+                fields = next(reader)
+            except StopIteration:
+                self.lines_before += len(lines)
+                return None, len(data)
+            except csv.Error:
+                if feed.pos == len(lines) and not final:
+                    return self._carry(all_lines, start)
+                raise UnreadableHeader(
+                    f"header line {self.lines_before + start + 1} is not valid CSV"
+                ) from None
+            if feed.pos == len(lines) and not final:
+                return self._carry(all_lines, start)
+            if fields:
+                self.header = [name.strip(" ").lower() for name in fields]
+                self.positions = [
+                    self.header.index(c) if c in self.header else None for c in self.columns
+                ]
+            first = feed.pos
+        table, end = self._records(data, all_lines, first, final)
+        self.lines_before += end
+        return table, _line_offset(all_lines, end)
+
+    def _carry(self, all_lines: pa.Array, index: int) -> tuple[None, int]:
+        self.lines_before += index
+        return None, _line_offset(all_lines, index)
+
+    def _records(
+        self, data: bytes, all_lines: pa.Array, first: int, final: bool
+    ) -> tuple[pa.Table | None, int]:
+        """Records from line ``first`` on, and the index of the first line not consumed.
+
+        A line is split column-wise by Arrow when ``csv`` would read it as one record of
+        plain comma-separated fields: no quote character (so it neither starts nor ends a
+        quoted field), no NUL, shorter than the field size limit, not blank, and exactly
+        as many fields as the header. Every other line starts a record that ``csv`` reads,
+        in file order, consuming as many lines as that record spans (a quoted line break
+        makes the next lines part of it, whatever they contain); the lines it consumed
+        are taken out of the column-wise set.
+        """
+        width, positions = len(self.header), self.positions
+        body = all_lines.slice(first)
+        end = len(all_lines)
+        if len(body) == 0:
+            return None, end
+        lines = _Lines(all_lines)
+        feed = _Feed(lines)
+        reader = csv.reader(feed, strict=True)
+        stripped = pc.utf8_rtrim(body, characters="\r\n")
+        parts = pc.split_pattern(stripped, ",")
+        blank = pc.equal(stripped, "").to_numpy(zero_copy_only=False)
+        special = _lines_needing_csv(data, all_lines)[first:]
+        plain = ~special & (pc.list_value_length(parts).to_numpy(zero_copy_only=False) == width)
+        column_wise = plain & ~blank
+        by_csv = np.flatnonzero(~(column_wise | blank))
+
+        slow: list[tuple[int, str | None, str | None, list[str | None]]] = []
+        next_free = 0
+        for index in by_csv.tolist():
+            if index < next_free:
+                continue
+            feed.pos = first + index
+            try:
+                fields = next(reader)
+                failed = False
+            except csv.Error:
+                failed = True
+            consumed = feed.pos
+            if consumed == end and not final:  # the record may go on in the next block
+                column_wise[index:] = False
+                end = first + index
+                break
+            next_free = consumed - first
+            column_wise[index:next_free] = False
+            start = first + index + 1
+            record_lines = lines[start - 1 : consumed]
+            line = self.lines_before + start
+            if failed:
+                slow.append((line, MALFORMED_ROW, "".join(record_lines), [None] * len(positions)))
+            elif fields:
+                slow.append(_record(record_lines, line, fields, width, positions))
+
+        fast_index = np.flatnonzero(column_wise)
+        # field p of a plain line i is flat value offsets[i] + p: one take per column
+        field_starts = parts.offsets.to_numpy()[fast_index]
+        flat = parts.flatten()
+        fast_columns = [
+            flat.take(pa.array(field_starts + p)) if p is not None else pa.nulls(len(fast_index))
+            for p in positions
+        ]
+        fast = pa.Table.from_arrays(
+            [
+                pa.repeat(pa.scalar(self.key, pa.string()), len(fast_index)),
+                pa.array(fast_index + (self.lines_before + first + 1), type=pa.int32()),
+                pa.nulls(len(fast_index), pa.string()),
+                pa.nulls(len(fast_index), pa.string()),
+                *fast_columns,
+            ],
+            schema=arrow_record_schema(self.columns),
+        )
+        if not slow:
+            return fast, end
+        table = pa.concat_tables([fast, _rows_table(slow, self.columns, self.key)])
+        return table.take(pc.sort_indices(table["source_line"])), end
+
+
+def _line_offset(lines: pa.Array, index: int) -> int:
+    """The byte offset in the block where line ``index`` starts (its length past the end)."""
+    width = np.int64 if pa.types.is_large_string(lines.type) else np.int32
+    return int(np.frombuffer(lines.buffers()[1], width, len(lines) + 1)[index])
 
 
 def arrow_record_schema(columns: Sequence[str]) -> pa.Schema:
@@ -332,76 +405,6 @@ def _empty_table(columns: Sequence[str]) -> pa.Table:
     return arrow_record_schema(columns).empty_table()
 
 
-def _records_from_files(columns: Sequence[str], key_of: dict[str, str]):
-    """The function mapInArrow runs: (path, content) batches in, record batches out."""
-
-    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for batch in batches:
-            paths, contents = batch.column("path"), batch.column("content")
-            for i in range(batch.num_rows):
-                table = file_table(contents[i].as_py(), key_of[paths[i].as_py()], columns)
-                yield from table.to_batches(max_chunksize=BATCH_ROWS)
-                del table
-                pa.default_memory_pool().release_unused()  # keep the worker flat across files
-
-    return run
-
-
-def file_table(content: bytes, key: str, columns: Sequence[str]) -> pa.Table:
-    """One file's records; an undecodable file or broken header is one bad_file marker."""
-    width = len(columns)
-    try:
-        return parse_csv_table(file_bytes(content, key), columns, key)
-    except UnreadableHeader as exc:
-        return _rows_table([(0, BAD_FILE, str(exc), [None] * width)], columns, key)
-    except (OSError, EOFError, UnicodeDecodeError, ValueError) as exc:
-        return _rows_table([(0, BAD_FILE, str(exc)[:500], [None] * width)], columns, key)
-
-
-def packed_schema(added: Sequence[T.StructField]) -> T.StructType:
-    """Schema of cleaned records whose raw text is packed (:func:`pack_raw_text`)."""
-    lineage = record_schema(()).fields[:2]  # source_key, source_line
-    raw = T.StructField(RAW_FIELDS, T.ArrayType(T.StringType()), True)
-    return T.StructType([*lineage, *added, raw])
-
-
-def pack_raw_text(table: pa.Table, columns: Sequence[str]) -> pa.Table:
-    """Cleaned records with their raw text in one list column, only where ``reason`` is set.
-
-    Quarantine needs the raw fields of rejected rows only (a few per cent); as ten mostly
-    null columns they cost every row on its way through the JVM, the cache and the
-    shuffle (bench/TUNING.md). ``parse_error`` goes too: ``reason`` carries it.
-    """
-    names = [f"raw_{name}" for name in columns] + ["raw_record"]
-    kept = np.flatnonzero(pc.is_valid(table.column("reason")).to_numpy(zero_copy_only=False))
-    values = pa.concat_arrays(
-        [table.column(name).combine_chunks().take(pa.array(kept)) for name in names]
-    )
-    row_major = (np.arange(len(kept))[:, None] + np.arange(len(names)) * len(kept)).ravel()
-    counts = np.zeros(table.num_rows, np.int32)
-    counts[kept] = len(names)
-    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
-    packed = pa.ListArray.from_arrays(
-        offsets, values.take(pa.array(row_major)), mask=pa.array(counts == 0)
-    )
-    return table.drop_columns([*names, "parse_error"]).append_column(RAW_FIELDS, packed)
-
-
-def read_csv_records(
-    spark: SparkSession, files: dict[str, str], columns: Sequence[str]
-) -> DataFrame:
-    """Parse ``files`` (``{uri: lake key}``) into records with raw string columns."""
-    schema = record_schema(columns)
-    if not files:
-        return spark.createDataFrame([], schema)
-    raw = spark.read.format("binaryFile").load([escape_glob(uri) for uri in files])
-    qualified = {qualified_uri(spark, uri): key for uri, key in files.items()}
-    return raw.select("path", "content").mapInArrow(_records_from_files(columns, qualified), schema)
-
-
-def qualified_uri(spark: SparkSession, uri: str) -> str:
-    """The path string Spark's file sources report for ``uri`` (``file:/…`` locally)."""
-    jvm = spark.sparkContext._jvm
-    path = jvm.org.apache.hadoop.fs.Path(uri)
-    fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
-    return fs.makeQualified(path).toString()
+def bad_file_record(key: str, columns: Sequence[str], message: str) -> pa.Table:
+    """The one ``bad_file`` marker row of a file that cannot be read: ``raw_record`` says why."""
+    return _rows_table([(0, BAD_FILE, message[:500], [None] * len(columns))], columns, key)

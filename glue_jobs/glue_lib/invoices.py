@@ -29,6 +29,7 @@ decimals, ``Unit Price`` at most 4, ``Quantity`` at most 3 and above 0. ``Curren
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -305,13 +306,24 @@ def _records_from_files(key_of: dict[str, str], batch_files: int = 500):
 
 def read_invoices(spark: SparkSession, files: dict[str, str]) -> DataFrame:
     """Parse ``files`` (``{uri: lake key}``) into one raw record per file."""
-    from .csv_records import escape_glob, qualified_uri
-
     if not files:
         return spark.createDataFrame([], record_schema())
     raw = spark.read.format("binaryFile").load([escape_glob(uri) for uri in files])
     qualified = {qualified_uri(spark, uri): key for uri, key in files.items()}
     return raw.select("path", "content").mapInArrow(_records_from_files(qualified), record_schema())
+
+
+def escape_glob(path: str) -> str:
+    """Hadoop treats load() paths as globs; escape so odd file names load literally."""
+    return re.sub(r"([\\*?\[\]{}])", r"\\\1", path)
+
+
+def qualified_uri(spark: SparkSession, uri: str) -> str:
+    """The path string Spark's file sources report for ``uri`` (``file:/…`` locally)."""
+    jvm = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(uri)
+    fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    return fs.makeQualified(path).toString()
 
 
 def unreadable_records(spark: SparkSession, files: list[tuple[str, str]]) -> DataFrame:

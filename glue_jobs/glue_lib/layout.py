@@ -9,12 +9,20 @@ from __future__ import annotations
 PARTITION_COLUMN = "run_date"
 
 
+def table_root(lake_root: str, table: str) -> str:
+    return f"{lake_root.rstrip('/')}/processed/{table}"
+
+
+def quarantine_rows_root(lake_root: str, dataset: str) -> str:
+    return f"{lake_root.rstrip('/')}/quarantine/{dataset}/rows"
+
+
 def processed_partition(lake_root: str, table: str, run_date: str) -> str:
-    return f"{lake_root.rstrip('/')}/processed/{table}/{PARTITION_COLUMN}={run_date}"
+    return f"{table_root(lake_root, table)}/{PARTITION_COLUMN}={run_date}"
 
 
 def quarantine_rows_partition(lake_root: str, dataset: str, run_date: str) -> str:
-    return f"{lake_root.rstrip('/')}/quarantine/{dataset}/rows/{PARTITION_COLUMN}={run_date}"
+    return f"{quarantine_rows_root(lake_root, dataset)}/{PARTITION_COLUMN}={run_date}"
 
 
 def run_file(lake_root: str, dataset: str, run_date: str, name: str) -> str:

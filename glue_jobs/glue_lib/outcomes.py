@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from .csv_records import BAD_FILE, RAW_FIELDS
+from .csv_records import BAD_FILE
+
+RAW_FIELDS = "raw_fields"  # raw_<column>... then raw_record, in one list (staged rows)
 
 VALID, REJECTED, DUPLICATE = "valid", "rejected", "duplicate"
 
@@ -78,12 +80,11 @@ def rejections_by_file_and_reason(classified: DataFrame) -> DataFrame:
     )
 
 
-# --- one cached pass: the flow the generic CSV job uses -----------------------------------
+# --- one cached pass: the flow the shared CSV job uses ------------------------------------
 # ``classify_rows`` ranks every row (rejected ones and their raw text included) in one wide
 # shuffle. The functions below give the same outcomes with less data moved: rows are staged
-# once (raw text kept only where quarantine needs it), only valid candidates are ranked,
-# and counts come from small aggregates. Staged rows are a cache (Spark rules; vectorised
-# rules do the same in the parse workers: ``staging.py``, ``latest_rows.py``).
+# once (raw text kept only where quarantine needs it) and cached, only valid candidates go
+# through the dedupe shuffle, and counts come from small aggregates.
 
 CANDIDATE = "_candidate"
 REJECTED_ROW = "_rejected"
@@ -155,17 +156,6 @@ def staged_tallies(staged: DataFrame) -> DataFrame:
     return staged.groupBy("source_key", "reason", "duplicate_file", MARKER).agg(
         F.count(F.lit(1)).alias("rows")
     )
-
-
-def tally(source_key: str, reason: str | None, duplicate_file: bool, rows: int) -> dict:
-    """One row of :func:`staged_tallies`, for rows counted before Spark saw them."""
-    return {
-        "source_key": source_key,
-        "reason": reason,
-        "duplicate_file": duplicate_file,
-        MARKER: reason == BAD_FILE,
-        "rows": rows,
-    }
 
 
 def counts_from_tallies(

@@ -1,10 +1,15 @@
-"""The column-wise CSV path gives exactly the records of the line-by-line ``csv`` path."""
+"""The column-wise CSV path, fed a whole file or a stream of blocks of any size, gives
+exactly the records of the line-by-line ``csv`` path."""
 
 import random
 
-import pyarrow as pa
 import pytest
-from glue_lib.csv_records import UnreadableHeader, parse_csv_table, parse_csv_text
+from glue_lib.csv_records import (
+    UnreadableHeader,
+    parse_csv_table,
+    parse_csv_text,
+    stream_csv_tables,
+)
 
 COLUMNS = ("order_id", "customer_id", "country", "missing")
 PIECES = ("a", "b1", " x ", "", '"', '""', ",", "\n", "\r\n", "\r", "\x00", "é", "q,r", '"s"')
@@ -22,16 +27,38 @@ def as_rows(table):
     ]
 
 
-def both(text: str):
+BLOCK_SIZES = (1, 2, 3, 7, 16, 61, 4096)
+LARGE_BLOCK_SIZES = (4096, 1 << 16)  # a long text in tiny blocks would only be slow
+
+
+def block_sizes(text: str) -> tuple[int, ...]:
+    return BLOCK_SIZES if len(text) < 5000 else LARGE_BLOCK_SIZES
+
+
+def streamed(text: str, size: int) -> list:
+    data = text.encode("utf-8")
+    blocks = [data[i : i + size] for i in range(0, len(data), size)]
+    return [row for table in stream_csv_tables(blocks, COLUMNS, "k") for row in as_rows(table)]
+
+
+def both(text: str, sizes: tuple[int, ...] | None = None):
+    """The whole-file table and the stream in blocks of ``sizes`` (default: every size
+    that fits the text) agree with ``csv``."""
+    sizes = sizes or block_sizes(text)
     try:
         expected = list(parse_csv_text(text, COLUMNS))
     except UnreadableHeader:
         with pytest.raises(UnreadableHeader):
             parse_csv_table(text, COLUMNS, "k")
+        for size in sizes:
+            with pytest.raises(UnreadableHeader):
+                streamed(text, size)
         return None
     table = parse_csv_table(text, COLUMNS, "k")
     assert set(table.column("source_key").to_pylist()) <= {"k"}
     assert as_rows(table) == expected
+    for size in sizes:
+        assert streamed(text, size) == expected, f"blocks of {size} bytes"
     return expected
 
 
@@ -60,7 +87,7 @@ def test_random_files_parse_identically(seed):
     text = "".join(line + end for line, end in zip(lines, ends, strict=True))
     if rng.random() < 0.3:
         text = text.rstrip("\r\n")
-    both(text)
+    both(text, (BLOCK_SIZES[seed % len(BLOCK_SIZES)],))  # every size over the seeds
 
 
 @pytest.mark.parametrize(
@@ -79,6 +106,8 @@ def test_random_files_parse_identically(seed):
         "order_id,customer_id,country\no1,c1,US,\no2,c2\n o3 ,c3,  \n",
         "order_id,customer_id,country\no1,c\x001,US\n",
         "order_id,customer_id,country\no1," + "x" * (1 << 20) + ",US\no2,c2,IN\n",
+        'order_id,customer_id,country\no1,"' + "y\n" * 3000 + '",US\no2,c2,IN\n',
+        "order_id,customer_id,country\r\no1,c1,US\r\n\r\no2,c2,IN",
     ],
 )
 def test_edge_cases_parse_identically(text):
@@ -90,21 +119,4 @@ def test_plain_file_keeps_line_numbers():
     assert [(line, values[:3]) for line, _, _, values in rows] == [
         (2, ["o1", "c1", "US"]),
         (4, ["o2", "c2", "IN"]),
-    ]
-
-
-def test_packed_raw_text_is_kept_only_where_a_reason_is_set():
-    from glue_lib.csv_records import RAW_FIELDS, pack_raw_text
-
-    text = 'order_id,customer_id,country\no1,c1,US\no2,c2\no3,"c,3",FR\n'
-    table = parse_csv_table(text, COLUMNS, "k")
-    # o2 is malformed (its parse error is its reason); o3 parses but fails a rule
-    table = table.append_column("reason", pa.array([None, "malformed_row", "bad_status"]))
-    packed = pack_raw_text(table, COLUMNS)
-    raw_columns = [c for c in packed.column_names if c.startswith("raw_") and c != RAW_FIELDS]
-    assert "parse_error" not in packed.column_names and not raw_columns
-    assert packed.column(RAW_FIELDS).to_pylist() == [
-        None,
-        ["o2", "c2", None, None, "o2,c2\n"],
-        ["o3", "c,3", "FR", None, None],
     ]

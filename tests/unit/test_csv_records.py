@@ -1,9 +1,12 @@
 """The raw CSV tokeniser: line numbers, RFC 4180 quoting, header matching, file decoding."""
 
 import gzip
+import io
 
 import pytest
-from glue_lib.csv_records import MALFORMED_ROW, escape_glob, file_bytes, parse_csv_text
+from glue_lib.csv_records import MALFORMED_ROW, parse_csv_text
+from glue_lib.invoices import escape_glob
+from glue_lib.raw_files import text_blocks
 
 COLUMNS = ("order_id", "customer_id", "country")
 
@@ -58,8 +61,9 @@ def test_unterminated_quote_swallows_the_rest_as_one_malformed_record():
 
 def test_decode_handles_bom_and_gzip():
     text = "order_id\no1\n"
-    assert file_bytes(("\ufeff" + text).encode(), "a.csv").decode("utf-8") == text
-    assert file_bytes(gzip.compress(text.encode()), "A.CSV.GZ").decode("utf-8") == text
+    assert b"".join(text_blocks(io.BytesIO(("\ufeff" + text).encode()), 2)) == text.encode()
+    with gzip.GzipFile(fileobj=io.BytesIO(gzip.compress(text.encode()))) as stream:
+        assert b"".join(text_blocks(stream, 3)) == text.encode()
 
 
 def test_escape_glob_makes_hadoop_glob_characters_literal():
