@@ -124,7 +124,7 @@ def open_raw_file(uri: str, key: str) -> BinaryIO:
 
 def text_blocks(stream: BinaryIO, size: int = BLOCK_BYTES) -> Iterator[bytes]:
     """The stream's bytes in blocks of ``size``, without a leading UTF-8 byte-order mark."""
-    first = stream.read(size)
+    first = stream.read(max(size, len(codecs.BOM_UTF8)))
     if first.startswith(codecs.BOM_UTF8):
         first = first[len(codecs.BOM_UTF8) :]
     if first:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -118,28 +117,25 @@ def test_a_job_killed_mid_write_is_rerun_into_the_clean_output(faulty_run):
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+    table = lake / "processed/orders"
     deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and not (partition / "_temporary").exists():
+    # Dynamic partition overwrite: Spark's committer writes under the table's
+    # .spark-staging-<job>/ and only then swaps the run_date partition in.
+    while time.monotonic() < deadline and not list(table.glob(".spark-staging-*")):
         assert job.poll() is None, "the job finished before it could be killed"
         time.sleep(0.05)
     os.killpg(job.pid, signal.SIGKILL)
     job.wait()
-    assert (partition / "_temporary").exists() or not partition.exists()
-    # The killed run left its staged candidates, its quarantine parts and perhaps parts of
-    # the processed table; one more stale file of each kind must not leak into the rerun.
-    staging = lake / f"_runs/orders/{DAY}/staging"
-    candidates = sorted(staging.glob("candidates/bucket-*/part-*.parquet"))
-    rejected = sorted((lake / f"quarantine/orders/rows/run_date={DAY}").glob("_temporary/*"))
-    assert candidates and rejected, "the job was killed after staging: its files are still there"
-    shutil.copy(candidates[0], candidates[0].with_name("part-99999.parquet"))
-    shutil.copy(rejected[0], rejected[0].with_name("part-99999.snappy.parquet"))
-    (partition / "_temporary").mkdir(parents=True, exist_ok=True)
-    shutil.copy(candidates[0], partition / "_temporary/part-99999.snappy.parquet")
+    staged = sorted(table.glob(".spark-staging-*"))
+    assert staged, "the job was killed while Spark's committer was writing"
+    # A stale part of the killed attempt must not leak into the rerun's partition.
+    stale = staged[0] / f"run_date={DAY}"
+    stale.mkdir(parents=True, exist_ok=True)
+    (stale / "part-99999.snappy.parquet").write_bytes(b"not parquet")
 
     rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stdout[-2000:] + rerun.stderr[-2000:]
-    assert not (partition / "_temporary").exists() and not staging.exists()
-    assert not list(lake.glob("quarantine/orders/rows/*/_temporary"))
+    assert not (partition / "part-99999.snappy.parquet").exists()
     assert {f: parquet_rows(lake / f) for f in OUTPUTS[:2]} == {
         f: clean["rows"][f] for f in OUTPUTS[:2]
     }
