@@ -22,6 +22,7 @@ from .datasets import DATASETS, UnknownDataset, get_dataset
 from .lake import Lake
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+SPARK_MASTER_PREFIXES = ("local", "spark://", "yarn", "k8s://")
 
 
 def _date(text: str) -> date:
@@ -39,6 +40,27 @@ def _positive(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0: {text!r}")
     return value
+
+
+def _spark_master(text: str) -> str:
+    value = text.strip()
+    if not value.startswith(SPARK_MASTER_PREFIXES) or value in ("spark://", "k8s://"):
+        raise argparse.ArgumentTypeError(
+            f"must start with local, spark://, yarn or k8s:// (e.g. local[2], "
+            f"spark://host:7077): {text!r}"
+        )
+    return value
+
+
+def _add_spark_master(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--spark-master",
+        type=_spark_master,
+        metavar="URL",
+        help="Spark master of the command's Glue jobs: local[N], spark://HOST:PORT (a "
+        "standalone cluster), yarn or k8s://URL (default: PIPELINE_SPARK_MASTER, else "
+        "local[*]); the command's warm Spark driver connects to it",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,12 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("dataset", choices=sorted(DATASETS))
     run.add_argument("--lake", default=default_lake)
     run.add_argument("--date", required=True, type=_date, help="logical date YYYY-MM-DD")
+    _add_spark_master(run)
 
     back = commands.add_parser("backfill", help="run the DAG for every date of a range")
     back.add_argument("dataset", choices=sorted(DATASETS))
     back.add_argument("--lake", default=default_lake)
     back.add_argument("--from", dest="start", required=True, type=_date)
     back.add_argument("--to", dest="end", required=True, type=_date)
+    _add_spark_master(back)
     add_dashboard_command(commands)  # pipeline dashboard --lake DIR [--port 8050]
     return parser
 
@@ -131,12 +155,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "generate":
             return _generate(args)
         if args.command == "run":
-            return _run(args.dataset, args.lake, [args.date])
+            return _run(args.dataset, args.lake, [args.date], args.spark_master)
         if args.end < args.start:
             print(f"error: --to {args.end} is before --from {args.start}", file=sys.stderr)
             return EXIT_USAGE
         days = [args.start + timedelta(days=i) for i in range((args.end - args.start).days + 1)]
-        return _run(args.dataset, args.lake, days)
+        return _run(args.dataset, args.lake, days, args.spark_master)
     except UnknownDataset as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -169,16 +193,21 @@ def _generate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _run(dataset: str, lake_root: str, days: list[date]) -> int:
-    from .config import Settings
+def _run(dataset: str, lake_root: str, days: list[date], spark_master: str | None = None) -> int:
+    from .config import SPARK_RUNNER_OFF, Settings
     from .spark_runner import warm_spark_runner
 
     lake = Lake(lake_root)
     outcomes = []
     prepare_local_airflow(lake.root)
+    if spark_master:  # --spark-master: the setting, for every step of this command
+        os.environ["PIPELINE_SPARK_MASTER"] = spark_master
     settings = Settings.load()
-    # a runner named in the settings is used as it is (the test suite shares one)
-    start = not settings.spark_runner
+    # a runner named in the settings is used as it is (the test suite shares one), unless
+    # --spark-master asks for a master: that runner was started with its own
+    start = not settings.spark_runner or (
+        spark_master is not None and settings.spark_runner != SPARK_RUNNER_OFF
+    )
     with warm_spark_runner(settings) if start else nullcontext():
         for day in days:
             record = run_dag(dataset, lake.root, day)
