@@ -32,7 +32,7 @@ from . import layout, outcomes
 from .args import parse_job_args
 from .dataset import CsvDataset
 from .lake_io import delete, exists, read_text, write_text
-from .raw_files import READABLE, ManifestFile, manifest_files, read_csv_records
+from .raw_files import ManifestFile, manifest_files, read_csv_records
 from .run_counts import assemble_counts
 from .session import build_spark, job_logger
 
@@ -92,8 +92,7 @@ def run_csv_job(dataset: CsvDataset, job_name: str, argv: list[str] | None = Non
         progress(f"{aggregate.table} rebuilt")
 
     per_file, per_reason = outcomes.counts_from_tallies(tallies, valid_by_file)
-    readable_entries = [f for f in manifest["files"] if f["status"] in READABLE]
-    counts = assemble_counts(readable_entries, per_file, per_reason, file_errors)
+    counts = assemble_counts([f.key for f in files], per_file, per_reason, file_errors)
     counts.update(
         dataset=dataset.name,
         run_date=run_date,

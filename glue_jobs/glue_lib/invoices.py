@@ -624,7 +624,7 @@ def run_counts(manifest_files: list[dict], outcomes: list[dict]) -> dict:
         for o in outcomes
         if o["outcome"] == REJECTED
     ]
-    counts = assemble_counts(manifest_files, per_file, per_reason, {})
+    counts = assemble_counts([f["key"] for f in manifest_files], per_file, per_reason, {})
     status = {f["key"]: f["status"] for f in manifest_files}
     lines = dict.fromkeys((VALID, REJECTED, DUPLICATE), 0)
     for item in counts["files"]:

@@ -8,19 +8,18 @@ COUNT_FIELDS = ("rows_read", "rows_valid", "rows_rejected", "rows_duplicate")
 
 
 def assemble_counts(
-    manifest_files: list[dict],
+    keys: list[str],
     per_file: list[dict],
     per_reason: list[dict],
     file_errors: dict[str, str],
 ) -> dict:
-    """Counts for every manifest file (zeros where a file had no data rows) and totals."""
+    """Counts for every read file's key (zeros where a file had no data rows) and totals."""
     counts = {row["source_key"]: row for row in per_file}
     reasons: dict[str, dict[str, int]] = defaultdict(dict)
     for row in per_reason:
         reasons[row["source_key"]][row["reason"]] = int(row["rows"])
     files = []
-    for entry in manifest_files:
-        key = entry["key"]
+    for key in keys:
         found = counts.get(key, {})
         item = {"key": key, **{f: int(found.get(f, 0) or 0) for f in COUNT_FIELDS}}
         item["rejections_by_reason"] = dict(sorted(reasons[key].items()))
