@@ -5,8 +5,10 @@
 1. ``glue_jobs/orders_job.py`` through ``pipeline.spark_submit.run_glue_script``, the very
    code path the local DAG's ``glue_job`` step uses (same command line, same
    ``glue_jobs/local-spark-conf``), on the manifest the trigger Lambda wrote;
-2. the crawler step (``pipeline.steps.crawl.crawl_table``) and the Athena step's SQL,
-   ``sql/orders/views/orders_latest.sql`` then ``sql/orders/revenue_by_month.sql``,
+2. the crawler step (``pipeline.steps.crawl.crawl_table``) over every processed table of
+   the dataset (``DatasetSpec.tables``: ``orders`` and the ``order_totals`` aggregate the
+   job rebuilds), as the ``crawl`` step does, then the Athena step's SQL (its views, if
+   any, then ``sql/orders/revenue_by_month.sql``, which reads ``order_totals``),
    transpiled and run on DuckDB over the processed Parquet (``pipeline.query``), exactly
    as ``athena_summaries`` runs them.
 
@@ -41,7 +43,8 @@ def run(lake_root: str, run_date: str) -> dict:
     from pipeline.steps.athena import summary_sql_files, view_sql_files
     from pipeline.steps.crawl import crawl_table
 
-    crawl_table(lake, settings.glue_database, "orders")
+    for table in spec.tables:
+        crawl_table(lake, settings.glue_database, table)
     crawled = time.monotonic()
     connection = open_catalog_connection(lake, settings.glue_database)
     for sql in view_sql_files(spec.sql_dir).values():

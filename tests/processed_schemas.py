@@ -18,3 +18,15 @@ ORDERS_SCHEMA = pa.schema(
         ("source_line", pa.int32()),
     ]
 )
+
+# processed/order_totals/ (glue_lib.aggregates.order_totals): unpartitioned, rewritten whole.
+ORDER_TOTALS_SCHEMA = pa.schema(
+    [
+        ("order_date", pa.date32()),
+        ("customer_id", pa.string()),
+        ("status", pa.string()),
+        ("order_month", pa.string()),
+        ("orders", pa.int64()),
+        ("revenue", pa.decimal128(38, 2)),
+    ]
+)

@@ -1,7 +1,9 @@
 """The dashboard's data layer and HTTP server, on a small lake made without Spark.
 
-The lake: hand-made processed orders (two runs) crawled into the local catalog, the real
-summary SQL published to ``enriched/`` by the Athena step, hand-written run records and
+The lake: hand-made processed orders (two runs) and their ``order_totals`` aggregate (the
+oracle's totals of the same rows, written unpartitioned as the Glue job writes it), both
+crawled into the local catalog, the real summary SQL (which reads ``order_totals``)
+published to ``enriched/`` by the Athena step, hand-written run records and
 Data Docs pages, plus a made-up second dataset (``widgets``) that has summaries but no
 runs, one of them a CSV. The expected summary contents are read straight from the
 published Parquet with pyarrow, independently of the query layer the dashboard uses.
@@ -31,7 +33,8 @@ from pipeline.datasets import DATASETS, DatasetSpec, UnknownDataset
 from pipeline.lake import Lake
 from pipeline.steps.athena import run_summaries
 from pipeline.steps.crawl import crawl_table
-from tests.processed_schemas import ORDERS_SCHEMA
+from tests.oracle.orders_oracle import Order, order_totals
+from tests.processed_schemas import ORDER_TOTALS_SCHEMA, ORDERS_SCHEMA
 
 DATABASE = "lake"
 XSS = '<img src=x onerror="window.__xss=1">'  # a customer id straight from a user's file
@@ -80,6 +83,14 @@ SECOND_RUN = [
     _order("B01", XSS, date(2024, 3, 2), "delivered", "999.99", 2),
     _order("B02", "C001", date(2024, 3, 3), "shipped", "5.50", 3),
 ]
+
+# Every order id appears once across the runs, so each row is its order's latest version
+# and the aggregate is the oracle's order_totals of all of them.
+ORDER_FIELDS = tuple(Order.__dataclass_fields__)
+assert len({r["order_id"] for r in FIRST_RUN + SECOND_RUN}) == len(FIRST_RUN + SECOND_RUN)
+ORDER_TOTALS = order_totals(
+    Order(**{name: row[name] for name in ORDER_FIELDS}) for row in FIRST_RUN + SECOND_RUN
+)
 
 RUNS = {
     "2024-03-02": {
@@ -146,12 +157,24 @@ def _write_processed(root: Path, run_date: str, rows: list[dict]) -> None:
     (folder / "_SUCCESS").write_bytes(b"")
 
 
+def _write_order_totals(root: Path, rows: list[dict]) -> None:
+    """``processed/order_totals/`` as the job's whole-table overwrite leaves it: part files
+    directly in the table folder (no ``run_date`` partitions) and ``_SUCCESS``."""
+    folder = root / "processed" / "order_totals"
+    folder.mkdir(parents=True)
+    table = pa.Table.from_pylist(rows, ORDER_TOTALS_SCHEMA)
+    pq.write_table(table, folder / "part-00000-0000-c000.snappy.parquet")
+    (folder / "_SUCCESS").write_bytes(b"")
+
+
 def build_lake(root: Path) -> Lake:
     """The sample lake described in the module docstring."""
     lake = Lake(str(root))
     _write_processed(root, "2024-03-01", FIRST_RUN)
     _write_processed(root, "2024-03-02", SECOND_RUN)
-    crawl_table(lake, DATABASE, "orders")
+    _write_order_totals(root, ORDER_TOTALS)
+    for table in DATASETS["orders"].tables:  # as the pipeline's crawl step does
+        crawl_table(lake, DATABASE, table)
     run_summaries(lake, DATABASE, "orders", DATASETS["orders"].sql_dir)
     for run_date, record in RUNS.items():
         folder = root / "_runs" / "orders" / run_date
@@ -369,14 +392,22 @@ def test_every_read_goes_through_the_trino_query_layer(
 
 
 def test_catalog_tables_with_rows_per_partition(orders: dict) -> None:
-    (table,) = orders["tables"]
-    assert table["catalogued"] and table["partition_keys"] == ["run_date"]
+    table, totals = orders["tables"]
+    assert table["name"] == "orders" and table["catalogued"]
+    assert table["columns"] == len(ORDERS_SCHEMA) and table["partition_keys"] == ["run_date"]
     assert table["partitions"] == 2
     assert table["rows"] == len(FIRST_RUN) + len(SECOND_RUN)
     assert table["rows_by_partition"] == [
         {"partition": "2024-03-02", "row_count": len(SECOND_RUN)},
         {"partition": "2024-03-01", "row_count": len(FIRST_RUN)},
     ]
+    # The aggregate is one unpartitioned table: all its rows under no partition.
+    assert totals["name"] == "order_totals" and totals["catalogued"] and "error" not in totals
+    assert totals["columns"] == len(ORDER_TOTALS_SCHEMA) and totals["partition_keys"] == []
+    assert totals["partitions"] == 0
+    assert totals["rows"] == len(ORDER_TOTALS)
+    assert totals["rows_by_partition"] == [{"partition": None, "row_count": len(ORDER_TOTALS)}]
+    assert sum(row["orders"] for row in ORDER_TOTALS) == len(FIRST_RUN) + len(SECOND_RUN)
     assert orders["data_docs"] == {
         "index": "/data-docs/index.html",
         "suites": [{"table": "orders", "url": "/data-docs/expectations/orders.html"}],
