@@ -52,9 +52,14 @@ def parquet_rows(folder: Path) -> list[dict]:
 
 
 def data_files(folder: Path) -> list[str]:
-    """Data file paths under a folder (to catch leftovers and doubled output)."""
+    """Data file paths under a folder (to catch leftovers and doubled output).
+
+    Like Spark, Hive and the crawler, skips any path with a hidden component
+    (``.spark-staging-*`` of a killed attempt, ``_temporary``, ``.crc`` files).
+    """
+    relative = (p.relative_to(folder) for p in folder.rglob("*") if p.is_file())
     return sorted(
-        str(p.relative_to(folder))
-        for p in folder.rglob("*")
-        if p.is_file() and not p.name.startswith((".", "_"))
+        str(path)
+        for path in relative
+        if not any(part.startswith((".", "_")) for part in path.parts)
     )
