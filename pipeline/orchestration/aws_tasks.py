@@ -71,8 +71,9 @@ DOCS = {
     "glue_job": "Runs the dataset's Glue PySpark job (`<glue_job_prefix>-<dataset>`): clean, "
     "quarantine bad rows, dedupe, write processed Parquet and per-file counts.",
     "validate": "Runs the Great Expectations Glue job (`<glue_job_prefix>-validate`) once per "
-    "processed table, on the run's partition, expecting the clean job's valid-row count; writes "
-    "Data Docs into the lake. A failing suite fails the run.",
+    "processed table: a run table on the run's partition, expecting the clean job's valid-row "
+    "count; an aggregate (e.g. `order_totals`) whole, with `--scope table` and no row count. "
+    "Writes Data Docs into the lake. A failing suite fails the run.",
     "crawl": "Runs the dataset's Glue crawler (`<glue_crawler_prefix>-<dataset>`): processed "
     "tables and their partitions into the Glue Data Catalog.",
     "athena_summaries": "Runs `sql/<dataset>/views/*.sql`, then each summary `sql/<dataset>/*.sql` "
@@ -349,7 +350,8 @@ class CleanJobArguments:
 class ValidationJobArguments:
     """Callable ``runs_arguments`` of the validation job: one argument set per processed table.
 
-    ``--expected_rows`` comes from the run's ``job_counts.json``, written by the clean job.
+    ``--expected_rows`` comes from the run's ``job_counts.json``, written by the clean job;
+    an aggregate table gets ``--scope table`` instead (:func:`validation_arguments`).
     """
 
     dataset: str

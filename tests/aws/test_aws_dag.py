@@ -15,6 +15,7 @@ import pytest
 from moto_support import EMPTY_DATE, EXTRA_TABLE, NAMES, REFUSED_DATE, REPO, RUN_DATE
 from trigger_lambda.events import build_event
 
+from pipeline.datasets import DATASETS
 from pipeline.glue_args import glue_arguments
 from pipeline.lake import Lake
 
@@ -31,6 +32,10 @@ STEP_IDS = [
 ]
 PROVIDER_STEPS = STEP_IDS[:-1]
 SQL_DIR = REPO / "sql" / "orders"
+AGGREGATE = "order_totals"  # rebuilt whole by the orders job: validated with --scope table
+# the processed tables of orders in the DAG run, in validation order (the runner appends
+# EXTRA_TABLE, a second run table, to the product's tables)
+TABLES = ("orders", AGGREGATE, EXTRA_TABLE)
 
 
 def test_each_step_id_is_the_provider_operator_named_from_settings(dag_run):
@@ -97,12 +102,17 @@ def test_the_deferrable_path_resumes_through_every_query_and_job_run(dag_run):
     assert sorted(deferral["athena_summaries"]["result"]) == summaries
 
     validate = deferral["validate"]["deferrals"]
+    # one validation job run per processed table, the aggregate included
     assert [(d["method"], d["kwargs"]["position"]) for d in validate] == [
-        ("resume_runs", 0),
-        ("resume_runs", 1),
+        ("resume_runs", position) for position in range(len(TABLES))
     ]
     assert {d["trigger"].rsplit(".", 1)[-1] for d in validate} == {"GlueJobCompleteTrigger"}
-    assert [r[:3] for r in deferral["validate"]["result"]] == ["jr_", "jr_"]
+    run_ids = deferral["validate"]["result"]
+    assert [r[:3] for r in run_ids] == ["jr_"] * len(TABLES)
+    assert len(set(run_ids)) == len(TABLES)
+    assert [d["kwargs"]["run_ids"] for d in validate] == [
+        run_ids[: position + 1] for position in range(len(TABLES))
+    ]
 
     for step in ("glue_job", "crawl"):
         assert [d["method"] for d in deferral[step]["deferrals"]] == ["execute_complete"], step
@@ -161,22 +171,33 @@ def test_lambda_gets_the_s3_shaped_event_of_the_runs_files(dag_run):
 def test_glue_jobs_start_with_their_names_and_the_runs_arguments(dag_run):
     starts = [c.json() for c in dag_run.targeted("AWSGlue.StartJobRun")]
     prefix = NAMES["PIPELINE_GLUE_JOB_PREFIX"]
+    spec = DATASETS["orders"]
+    assert (*spec.tables, EXTRA_TABLE) == TABLES and spec.aggregates == (AGGREGATE,)
     # the validation job runs once per processed table, in order
-    assert [s["JobName"] for s in starts] == [f"{prefix}-orders", *[f"{prefix}-validate"] * 2]
+    assert [s["JobName"] for s in starts] == [
+        f"{prefix}-orders",
+        *[f"{prefix}-validate"] * len(TABLES),
+    ]
     clean, *validations = (s["Arguments"] for s in starts)
     assert clean == glue_arguments(Lake(dag_run.lake_root), "orders", RUN_DATE)
-    expected_rows = {"orders": "3", EXTRA_TABLE: "0"}  # rows_valid_by_table, job_counts.json
-    assert validations == [
-        {
+
+    def run(table: str) -> dict[str, str]:
+        return {
             "--dataset": "orders",
             "--table": table,
             "--lake_root": dag_run.lake_root,
             "--run_date": RUN_DATE,
             "--suite_uri": f"s3://test-artifacts/glue/expectations/{table}.json",
-            "--expected_rows": expected_rows[table],
         }
-        for table in ("orders", EXTRA_TABLE)
+
+    # run tables: their run_date partition against rows_valid_by_table of job_counts.json;
+    # the aggregate (not in rows_valid_by_table): the whole table, no row count
+    assert validations == [
+        {**run("orders"), "--expected_rows": "3"},
+        {**run(AGGREGATE), "--scope": "table"},
+        {**run(EXTRA_TABLE), "--expected_rows": "0"},
     ]
+    assert "--expected_rows" not in validations[1]
 
 
 def test_crawler_starts_by_name(dag_run):
@@ -186,9 +207,10 @@ def test_crawler_starts_by_name(dag_run):
 
 def test_athena_runs_each_sql_file_verbatim_views_first(dag_run):
     queries = [c.json() for c in dag_run.targeted("AmazonAthena.StartQueryExecution")]
-    views = sorted((SQL_DIR / "views").glob("*.sql"))
+    views = sorted((SQL_DIR / "views").glob("*.sql"))  # none since orders_latest was dropped
     summaries = sorted(SQL_DIR.glob("*.sql"))
-    assert views and summaries
+    assert sorted(p.stem for p in summaries) == sorted(DATASETS["orders"].summaries)
+    # every view file, then every summary file, each exactly once and as written
     assert [q["QueryString"] for q in queries] == [
         p.read_text(encoding="utf-8") for p in [*views, *summaries]
     ]
@@ -201,6 +223,9 @@ def test_athena_runs_each_sql_file_verbatim_views_first(dag_run):
         *(f"{root}/_runs/orders/{RUN_DATE}/athena/{p.stem}/" for p in views),
         *(f"{root}/enriched/orders/{p.stem}/" for p in summaries),
     ]
+    # the statements run as views are exactly the sql dir's views (none, today)
+    view_runs = [loc for loc in locations if loc.startswith(f"{root}/_runs/")]
+    assert [loc.rstrip("/").rsplit("/", 1)[-1] for loc in view_runs] == [p.stem for p in views]
 
 
 def test_a_rerun_leaves_no_earlier_result_under_a_summary(dag_run):
@@ -224,7 +249,12 @@ def test_run_record_reconciles_and_times_every_step(dag_run):
     assert record["steps"]["sense_new_files"]["files"] == 2
     assert record["steps"]["trigger_lambda"]["counts"] == dag_run.seeded["lambda_answer"]["counts"]
     assert record["steps"]["glue_job"]["job_run_id"].startswith("jr_")
-    assert len(record["steps"]["validate"]["job_run_ids"]) == 2
+    # one validation run per processed table; "success" above also means the aggregate took
+    # no part in the reconciliation (no order_totals partition is seeded, and
+    # rows_valid_by_table does not report it: had it been reconciled, the run would fail)
+    job_run_ids = record["steps"]["validate"]["job_run_ids"]
+    assert len(job_run_ids) == len(set(job_run_ids)) == len(TABLES)
+    assert all(run_id.startswith("jr_") for run_id in job_run_ids)
 
 
 def test_skipped_and_failed_runs_are_recorded(dag_run):
