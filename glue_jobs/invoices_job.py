@@ -30,6 +30,7 @@ import time
 from glue_lib import invoices, layout, outcomes
 from glue_lib.args import parse_job_args
 from glue_lib.lake_io import copy_file, exists, read_text, write_text
+from glue_lib.run_partitions import write_run_partition
 from glue_lib.session import build_spark, job_logger
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
@@ -67,21 +68,32 @@ def main(argv: list[str] | None = None) -> int:
     valid = classified.where(F.col("outcome") == outcomes.VALID)
     rejected = classified.where(F.col("outcome") == outcomes.REJECTED)
 
-    processed = {
-        table: layout.processed_partition(root, table, run_date)
-        for table in (invoices.HEADER_TABLE, invoices.LINES_TABLE)
-    }
-    invoices.header_rows(valid).write.mode("overwrite").parquet(processed[invoices.HEADER_TABLE])
-    invoices.line_rows(valid).write.mode("overwrite").parquet(processed[invoices.LINES_TABLE])
-    quarantine_uri = layout.quarantine_rows_partition(root, dataset, run_date)
-    invoices.quarantine_rows(rejected).write.mode("overwrite").parquet(quarantine_uri)
-
     per_file = [
         row.asDict()
         for row in classified.select(
             "source_key", "outcome", "reason", "detail", "invoice_number", "line_count"
         ).collect()
     ]
+    valid_files = [o for o in per_file if o["outcome"] == outcomes.VALID]
+    expected = {
+        invoices.HEADER_TABLE: len(valid_files),
+        invoices.LINES_TABLE: sum(o["line_count"] or 0 for o in valid_files),
+    }
+    tables = {
+        invoices.HEADER_TABLE: invoices.header_rows(valid),
+        invoices.LINES_TABLE: invoices.line_rows(valid),
+    }
+    for table, rows in tables.items():
+        write_run_partition(rows, layout.table_root(root, table), run_date, expected[table])
+    processed = {table: layout.processed_partition(root, table, run_date) for table in tables}
+    quarantine_uri = layout.quarantine_rows_partition(root, dataset, run_date)
+    write_run_partition(
+        invoices.quarantine_rows(rejected),
+        layout.quarantine_rows_root(root, dataset),
+        run_date,
+        sum(o["outcome"] == outcomes.REJECTED for o in per_file),
+    )
+
     counts = invoices.run_counts(files, per_file)
     copied = quarantine_rejected_files(spark, root, dataset, run_date, per_file, readable)
     rendered = render_csv(spark, valid, root, dataset, run_date)

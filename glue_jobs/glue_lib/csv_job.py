@@ -31,9 +31,10 @@ from pyspark.sql import functions as F
 from . import layout, outcomes
 from .args import parse_job_args
 from .dataset import CsvDataset
-from .lake_io import delete, exists, read_text, write_text
+from .lake_io import read_text, write_text
 from .raw_files import ManifestFile, manifest_files, read_csv_records
 from .run_counts import assemble_counts
+from .run_partitions import stored_rows_by_file, write_run_partition
 from .session import build_spark, job_logger
 
 REQUIRED_ARGS = ("dataset", "lake_root", "run_date", "manifest")
@@ -115,29 +116,6 @@ def file_lineage(spark: SparkSession, files: list[ManifestFile]) -> DataFrame:
         [(f.key, f.file_order, f.duplicate_file) for f in files],
         "source_key string, file_order int, duplicate_file boolean",
     )
-
-
-def write_run_partition(rows: DataFrame, table_root: str, run_date: str, expected: int) -> None:
-    """Replace the table's ``run_date`` partition with ``rows``: dynamic partition
-    overwrite, so Spark's committer swaps in this partition alone. With no rows to write
-    (``expected`` from the counts), the old partition is removed instead: an overwrite of
-    nothing would leave it in place."""
-    if expected == 0:
-        delete(rows.sparkSession, f"{table_root}/{layout.PARTITION_COLUMN}={run_date}")
-        return
-    rows.withColumn(layout.PARTITION_COLUMN, F.lit(run_date)).write.mode("overwrite").partitionBy(
-        layout.PARTITION_COLUMN
-    ).parquet(table_root)
-
-
-def stored_rows_by_file(spark: SparkSession, partition: str) -> dict[str, int]:
-    """Rows per source file in the stored partition: the counts come from what was written."""
-    if not exists(spark, partition):
-        return {}
-    stored = spark.read.schema("source_key string").parquet(partition)
-    return {
-        row["source_key"]: row["count"] for row in stored.groupBy("source_key").count().collect()
-    }
 
 
 def _bad_file_messages(
