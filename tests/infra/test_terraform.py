@@ -289,11 +289,12 @@ def test_glue_job_arguments():
         '"--job-bookmark-option"': '"job-bookmark-disable"',
         '"--enable-metrics"': '"true"',
         '"--enable-continuous-cloudwatch-log"': '"true"',
-        '"--enable-glue-datacatalog"': '"true"',
         '"--lake_root"': "local.lake_root",
     }
     for key, value in expected.items():
         assert attribute(common, key) == value
+    # The jobs read and write paths; only the crawler uses the Data Catalog.
+    assert "--enable-glue-datacatalog" not in common
     clean = block_body(module, r'resource\s+"aws_glue_job"\s+"clean"')
     assert attribute(clean, "name") == "local.job_names[each.key]"
     assert '"--dataset" = each.key' in clean
@@ -312,6 +313,31 @@ def test_glue_job_arguments():
     ]
     glue_version = block_body(variables, r'variable\s+"glue_version"')
     assert string_value(attribute(glue_version, "default")) == "5.1"
+
+
+def test_job_role_grants_exactly_the_calls_the_jobs_make():
+    """S3 through Spark/EMRFS and s3fs, logs and Glue metrics, the pipeline key; no Data
+    Catalog (the jobs write paths, the crawler catalogs) and no kms:Encrypt (SSE-KMS writes
+    need GenerateDataKey)."""
+    iam = (MODULES_DIR / "glue" / "iam.tf").read_text()
+    policy = block_body(iam, r'data\s+"aws_iam_policy_document"\s+"job"')
+    lists = re.findall(r"actions\s*=\s*\[([^\]]*)\]", policy)
+    actions = {a for body in lists for a in re.findall(r'"([^"]+)"', body)}
+    assert actions == {
+        "s3:ListBucket",
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "s3:AbortMultipartUpload",
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "logs:AssociateKmsKey",
+        "cloudwatch:PutMetricData",
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+        "kms:DescribeKey",
+    }
 
 
 def test_airflow_env_output_names():

@@ -1,6 +1,17 @@
-# Two roles: one for the jobs (read raw, write processed/quarantine/enriched/_runs/data_docs,
-# update catalog tables) and one for the crawlers (read processed, update catalog tables).
-# Every S3 grant is scoped to the datasets/tables configured; catalog grants to this database.
+# Two roles: one for the jobs and one for the crawlers. Every S3 grant is scoped to the
+# datasets/tables configured; catalog grants (crawler only) to this database.
+#
+# The job role grants exactly what the jobs call:
+# - the manifest, job_counts.json and validation results: Spark's Hadoop file system
+#   (on Glue: EMRFS) GET/PUT/DELETE under _runs/<dataset>/, data_docs/;
+# - raw files: the tokenizer streams them with s3fs (ranged GETs; a HEAD is a GET grant),
+#   the invoices job copies rejected ones to quarantine/ (GET, PUT);
+# - processed/<table>/, quarantine/<dataset>/, enriched/<dataset>/: Spark's DataFrameWriter
+#   and Glue's output committer (LIST, PUT, multipart, DELETE of staging and replaced
+#   partitions; the job reads the stored partition and the table's history back);
+# - no Data Catalog: the jobs read and write paths; the crawler catalogs the tables;
+# - the pipeline's KMS key: Decrypt to read, GenerateDataKey to write (SSE-KMS needs no
+#   kms:Encrypt).
 
 locals {
   logs_arn_prefix = "arn:${var.partition}:logs:${var.aws_region}:${var.account_id}:log-group"
@@ -102,6 +113,8 @@ data "aws_iam_policy_document" "job" {
   }
 
   statement {
+    # --TempDir is Glue's own scratch space (Glue writes there itself); the jobs' code
+    # writes nothing to it.
     sid       = "ListTempDir"
     effect    = "Allow"
     actions   = ["s3:ListBucket"]
@@ -124,40 +137,6 @@ data "aws_iam_policy_document" "job" {
       "s3:AbortMultipartUpload",
     ]
     resources = ["${var.artifacts_bucket_arn}/${var.temp_prefix}*"]
-  }
-
-  statement {
-    sid    = "CatalogTables"
-    effect = "Allow"
-    actions = [
-      "glue:GetDatabase",
-      "glue:GetDatabases",
-      "glue:GetTable",
-      "glue:GetTables",
-      "glue:CreateTable",
-      "glue:UpdateTable",
-      "glue:GetPartition",
-      "glue:GetPartitions",
-      "glue:BatchGetPartition",
-      "glue:CreatePartition",
-      "glue:BatchCreatePartition",
-      "glue:UpdatePartition",
-      "glue:BatchUpdatePartition",
-      "glue:DeletePartition",
-      "glue:BatchDeletePartition",
-      "glue:GetUserDefinedFunctions",
-    ]
-    resources = concat(local.catalog_resources, [
-      "${local.glue_arn_prefix}:userDefinedFunction/${var.database_name}/*",
-    ])
-  }
-
-  statement {
-    # Spark's Glue catalog client looks up the "default" database when it starts.
-    sid       = "CatalogDefaultDatabaseLookup"
-    effect    = "Allow"
-    actions   = ["glue:GetDatabase"]
-    resources = ["${local.glue_arn_prefix}:database/default"]
   }
 
   statement {
@@ -196,7 +175,6 @@ data "aws_iam_policy_document" "job" {
     effect = "Allow"
     actions = [
       "kms:Decrypt",
-      "kms:Encrypt",
       "kms:GenerateDataKey",
       "kms:DescribeKey",
     ]

@@ -25,7 +25,6 @@ locals {
     "--job-bookmark-option"              = "job-bookmark-disable"
     "--enable-metrics"                   = "true"
     "--enable-continuous-cloudwatch-log" = "true"
-    "--enable-glue-datacatalog"          = "true"
     "--job-language"                     = "python"
     "--TempDir"                          = "${local.artifacts_root}/${var.temp_prefix}"
     "--lake_root"                        = local.lake_root
