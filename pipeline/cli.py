@@ -20,6 +20,7 @@ from .config import REPO_ROOT
 from .dashboard.command import add_dashboard_command
 from .datasets import DATASETS, UnknownDataset, get_dataset
 from .lake import Lake
+from .orchestration import local_airflow
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 SPARK_MASTER_PREFIXES = ("local", "spark://", "yarn", "k8s://")
@@ -98,9 +99,8 @@ def prepare_local_airflow(lake_root: str) -> None:
     os.environ["PIPELINE_TARGET"] = "local"
     os.environ["PIPELINE_LAKE_ROOT"] = lake_root
     os.environ.setdefault("PIPELINE_TASK_RETRIES", "0")
-    os.environ.setdefault("AIRFLOW_HOME", str(REPO_ROOT / ".airflow"))
-    os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(REPO_ROOT / "dags"))
-    os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+    # the same Airflow home, DAGs folder and DAG creation (unpaused) as `make airflow`
+    local_airflow.apply()
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
     Path(os.environ["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
 

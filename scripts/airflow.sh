@@ -9,13 +9,14 @@ cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 
 export PATH="$PWD/.venv/bin:$PATH"                # standalone starts its components from PATH
-export AIRFLOW_HOME="${AIRFLOW_HOME:-$PWD/.airflow}"
-export AIRFLOW__CORE__DAGS_FOLDER="$PWD/dags"
-export AIRFLOW__CORE__LOAD_EXAMPLES=False
+# AIRFLOW_HOME (.airflow/), the DAGs folder, no examples, DAGs created unpaused: the settings
+# `pipeline run` uses too (pipeline/orchestration/local_airflow.py), so the DAGs start
+# unpaused whichever of the two created them in the shared metadata DB
+local_airflow="$(python -m pipeline.orchestration.local_airflow)"
+eval "$local_airflow"
 # a handful of task slots on a laptop, not 32 idle LocalExecutor workers (they also made
 # the scheduler slow to stop on Ctrl-C)
 export AIRFLOW__CORE__PARALLELISM="${AIRFLOW__CORE__PARALLELISM:-4}"
-export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="${AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION:-False}"
 export AIRFLOW__API__PORT="${AIRFLOW_PORT:-8080}"
 export AIRFLOW__API__HOST="${AIRFLOW_HOST:-127.0.0.1}"
 # task workers talk to the api-server: keep its URL in step with the port above

@@ -1,5 +1,8 @@
-"""The Airflow experience on the local target: standalone UI/API, `airflow backfill create`,
-then `pipeline backfill` over the same range (must change nothing), and a clean shutdown."""
+"""The Airflow experience on the local target, in the order of the README (`make demo`, then
+`make airflow`): `pipeline run` registers the DAGs in the metadata DB, standalone serves
+them unpaused with that run listed, `airflow backfill create`, then `pipeline backfill` over
+the same range (must change nothing), a clean shutdown, and a DAG paused in the UI stays
+paused."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
 import urllib.request
@@ -28,6 +32,8 @@ from .orders_lake import (
 
 pytestmark = pytest.mark.integration
 D1, D2, D3 = date(2024, 4, 1), date(2024, 4, 2), date(2024, 4, 3)  # D2 has no files
+D0 = date(2024, 3, 31)  # no files either: the `pipeline run` before standalone (skipped, quick)
+DAG_IDS = ("orders_pipeline", "salaries_pipeline", "invoices_pipeline")
 
 
 def free_port() -> int:
@@ -54,6 +60,23 @@ def dag_runs(port: int, token: str, dataset: str) -> list[dict]:
     return api(port, f"/api/v2/dags/{dataset}_pipeline/dagRuns", token)["dag_runs"]
 
 
+def dags_paused(home) -> dict[str, bool]:
+    """``is_paused`` of each DAG row in the metadata DB of an Airflow home."""
+    with sqlite3.connect(home / "airflow.db") as db:
+        return {
+            dag_id: bool(paused)
+            for dag_id, paused in db.execute("SELECT dag_id, is_paused FROM dag")
+        }
+
+
+def pipeline_run_d0(lake, home):
+    """`pipeline run` for D0 with the standalone's Airflow home (as `make demo` with .airflow/)."""
+    result = pipeline_cli(
+        "run", "orders", "--lake", str(lake), "--date", str(D0), airflow_home=home
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
 def wait_for(check, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -73,6 +96,10 @@ def airflow(tmp_path_factory):
     generate_orders(str(lake), D1, rows=300, files=2, seed=21, bad_files=1)
     generate_orders(str(lake), D3, rows=300, files=2, seed=23)
     home = tmp_path_factory.mktemp("airflow_home")
+    # `make demo` before `make airflow`: the command creates the metadata DB and its
+    # dag.test registers every DAG of dags/ in it, before standalone has seen any
+    pipeline_run_d0(lake, home)
+    registered_by_cli = dags_paused(home)
     port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PIPELINE_"))},
@@ -107,6 +134,7 @@ def airflow(tmp_path_factory):
             "lake": lake,
             "home": home,
             "process": process,
+            "registered_by_cli": registered_by_cli,
         }
     finally:
         if process.poll() is None:
@@ -116,6 +144,19 @@ def airflow(tmp_path_factory):
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
         log.close()
+
+
+def test_dags_registered_by_pipeline_run_are_served_unpaused(airflow):
+    # issue 20: `pipeline run` created the rows (so standalone's DAGS_ARE_PAUSED_AT_CREATION
+    # never applied to them), unpaused as standalone would have
+    assert airflow["registered_by_cli"] == dict.fromkeys(DAG_IDS, False)
+    port, token = airflow["port"], airflow["token"]
+    dags = api(port, "/api/v2/dags", token)["dags"]
+    assert {dag["dag_id"]: dag["is_paused"] for dag in dags} == dict.fromkeys(DAG_IDS, False)
+    runs = dag_runs(port, token, "orders")
+    assert [(r["run_type"], r["state"]) for r in runs if r["logical_date"][:10] == str(D0)] == [
+        ("manual", "success")
+    ]
 
 
 def test_ui_lists_the_dag_with_docs_owner_tags_and_no_import_errors(airflow):
@@ -147,9 +188,11 @@ def test_airflow_backfill_processes_each_date_once(airflow):
         # The unpaused DAGs each start a scheduled run for the latest day when standalone
         # comes up. SQLite takes one writer at a time and can refuse a lock upgrade outright
         # ("database is locked") while those runs write, so the backfill waits for them
-        # (for them to appear, up to a minute, then to finish).
+        # (for them to appear, up to a minute, then to finish). The fixture's `pipeline run`
+        # left a manual run of orders: not one of those.
         per_dag = [dag_runs(port, token, d) for d in ("orders", "salaries", "invoices")]
-        if not all(per_dag) and time.monotonic() - first_look < 60:
+        scheduled = [[r for r in runs if r["run_type"] != "manual"] for runs in per_dag]
+        if not all(scheduled) and time.monotonic() - first_look < 60:
             return None
         runs = [r for runs in per_dag for r in runs]
         return all(r["state"] not in ("queued", "running") for r in runs) or None
@@ -208,9 +251,26 @@ def test_pipeline_backfill_over_the_same_range_changes_nothing(airflow):
     assert {d: run_record(lake, "orders", str(d))["files"] for d in (D1, D3)} == records
 
 
+def test_pausing_a_dag_in_the_ui(airflow):
+    port, token = airflow["port"], airflow["token"]
+    body = {"is_paused": True}
+    api(port, "/api/v2/dags/salaries_pipeline", token, body=body, method="PATCH")
+    assert api(port, "/api/v2/dags/salaries_pipeline", token)["is_paused"] is True
+
+
 def test_standalone_shuts_down_cleanly(airflow):
     process, port = airflow["process"], airflow["port"]
     os.killpg(process.pid, signal.SIGINT)
     process.wait(timeout=180)
     with socket.socket() as sock:
         assert sock.connect_ex(("127.0.0.1", port)) != 0, "api-server still listening"
+
+
+def test_the_pause_survives_the_next_pipeline_run(airflow):
+    # `make demo` again after `make airflow`: its dag.test syncs every DAG to the DB as the
+    # dag-processor of the next standalone does, and neither unpauses the user's pause
+    pipeline_run_d0(airflow["lake"], airflow["home"])
+    assert dags_paused(airflow["home"]) == {
+        **dict.fromkeys(DAG_IDS, False),
+        "salaries_pipeline": True,
+    }
