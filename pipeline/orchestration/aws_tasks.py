@@ -462,6 +462,7 @@ def glue_job(dataset: str, settings: Settings):
         dataset,
         settings,
         script_args=CleanJobArguments(dataset, settings.lake_root),
+        **local_tasks.ONE_RUN_AT_A_TIME,
     )
 
 

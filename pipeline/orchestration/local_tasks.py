@@ -76,11 +76,18 @@ def trigger_lambda(dataset: str, settings: Settings):
     return trigger()
 
 
-# The summaries rewrite the dataset's enriched/ folders from every run's rows, so two runs
-# must not publish them at once. A DAG run at a time is not enough: an Airflow 3 backfill
-# runs up to 10 dates at once, whatever the DAG's max_active_runs, and two of them publishing
-# together deleted each other's files (both targets: on AWS each run clears the summary's
-# prefix of every result but its own).
+# Steps that rewrite a dataset-wide output from every run's rows, so two runs must not run
+# them at once. A DAG run at a time is not enough: an Airflow 3 backfill runs up to 10
+# dates at once, whatever the DAG's max_active_runs.
+# - athena_summaries rewrites enriched/<dataset>/: two runs publishing together deleted
+#   each other's files (both targets: on AWS each run clears the summary's prefix of every
+#   result but its own);
+# - glue_job rebuilds each aggregate table (processed/order_totals/) from the whole
+#   history after writing its run's partition: two jobs rebuilding at once doubled its rows,
+#   and one that read the history before the other's partition landed could finish last
+#   without it. One at a time, the last rebuild starts after every partition before it.
+#   On AWS the clean job also allows one concurrent run (Terraform); Airflow then queues
+#   the second run's task instead of Glue refusing it.
 ONE_RUN_AT_A_TIME = {"max_active_tis_per_dag": 1}
 
 
@@ -107,7 +114,7 @@ def _simple(
     return build
 
 
-glue_job = _simple("glue_job", local_steps.glue_job, timedelta(hours=2))
+glue_job = _simple("glue_job", local_steps.glue_job, timedelta(hours=2), **ONE_RUN_AT_A_TIME)
 validate = _simple("validate", local_steps.validate, timedelta(minutes=30))
 load_postgres = _simple("load_postgres", local_steps.load_postgres, timedelta(minutes=30))
 crawl = _simple("crawl", local_steps.crawl, timedelta(minutes=15))

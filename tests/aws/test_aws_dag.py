@@ -71,6 +71,7 @@ def test_each_step_id_is_the_provider_operator_named_from_settings(dag_run):
     assert athena["database"] == NAMES["PIPELINE_GLUE_DATABASE"]
     assert athena["workgroup"] == NAMES["PIPELINE_ATHENA_WORKGROUP"]
     assert athena["max_active_tis_per_dag"] == 1  # one run publishes the summaries at a time
+    assert tasks["glue_job"]["max_active_tis_per_dag"] == 1  # one rebuilds the aggregates
 
     assert tasks["run_record"]["trigger_rule"] == "all_done"
     for step in PROVIDER_STEPS:

@@ -76,6 +76,7 @@ def test_dags_have_owner_tags_docs_and_bounded_concurrency(dag_bag):
         assert dag["max_active_runs"] == 1 and dag["catchup"] is False, dag_id
         # A backfill runs several dates at once: the shared enriched/ summaries, one at a time.
         assert dag["tasks"]["athena_summaries"]["across_runs"] == 1, dag_id
+        assert dag["tasks"]["glue_job"]["across_runs"] == 1, dag_id  # aggregates rebuilt whole
 
 
 def test_every_task_has_docs_retries_with_backoff_timeout_and_failure_callback(dag_bag):
