@@ -73,12 +73,12 @@ def run_csv_job(dataset: CsvDataset, job_name: str, argv: list[str] | None = Non
         readable, dataset.key, dataset.latest_first(), dataset.processed_columns
     )
     processed_root = layout.table_root(root, dataset.table)
-    write_run_partition(processed, processed_root, run_date, _candidates(tallies))
+    write_run_partition(processed, processed_root, run_date, outcomes.candidate_count(tallies))
     progress("processed written")
     quarantine = outcomes.staged_quarantine_rows(readable, dataset.columns)
     quarantine = quarantine.coalesce(spark.sparkContext.defaultParallelism)
     quarantine_root = layout.quarantine_rows_root(root, dataset.name)
-    write_run_partition(quarantine, quarantine_root, run_date, _rejected(tallies))
+    write_run_partition(quarantine, quarantine_root, run_date, outcomes.rejected_count(tallies))
     progress("quarantine written")
     rows.unpersist()
 
@@ -128,18 +128,6 @@ def _bad_file_messages(
         "source_key", outcomes.staged_raw_record(columns)
     )
     return {row["source_key"]: row["raw_record"] for row in markers.collect()}
-
-
-def _candidates(tallies: list[dict]) -> int:
-    return sum(t["rows"] for t in tallies if t["reason"] is None and not t["duplicate_file"])
-
-
-def _rejected(tallies: list[dict]) -> int:
-    return sum(
-        t["rows"]
-        for t in tallies
-        if t["reason"] is not None and not t["duplicate_file"] and not t[outcomes.MARKER]
-    )
 
 
 def _log_counts(log, counts: dict, seconds: float, processed_uri: str) -> None:

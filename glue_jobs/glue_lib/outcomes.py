@@ -199,3 +199,17 @@ def counts_from_tallies(
         item["rows_duplicate"] -= valid
     reasons = [{"source_key": k, "reason": r, "rows": n} for (k, r), n in per_reason.items()]
     return list(per_file.values()), reasons
+
+
+def candidate_count(tallies: list[dict]) -> int:
+    """Rows that go into the dedupe (clean rows of files not landed before)."""
+    return sum(t["rows"] for t in tallies if t["reason"] is None and not t["duplicate_file"])
+
+
+def rejected_count(tallies: list[dict]) -> int:
+    """Rows that go to quarantine (what :func:`stage_rows` flags ``_rejected``)."""
+    return sum(
+        t["rows"]
+        for t in tallies
+        if t["reason"] is not None and not t["duplicate_file"] and not t[MARKER]
+    )
