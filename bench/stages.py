@@ -27,7 +27,7 @@ sys.path[:0] = [str(BENCH_DIR.parent / "glue_jobs"), str(BENCH_DIR.parent / "lam
 
 PROGRESS = re.compile(r"^(?P<stage>.+) at (?P<seconds>[0-9.]+)s$")
 VARIANTS = {
-    "baseline (conf dir: 8 partitions, AQE on)": {},
+    "baseline (conf dir: 8 partitions and AQE)": {},
     "4 shuffle partitions": {"spark.sql.shuffle.partitions": "4"},
     "16 shuffle partitions": {"spark.sql.shuffle.partitions": "16"},
     "AQE off": {"spark.sql.adaptive.enabled": "false"},
