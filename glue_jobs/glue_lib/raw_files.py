@@ -9,9 +9,11 @@ yields Arrow batches of raw records to Spark. It only reads: every row it yields
 through Spark (cleaning, dedupe shuffle, writes through Spark's committer).
 
 At 1 TB on 20 G.1X workers (2,000 files of 500 MB): 2,000 read tasks, one file each; each
-holds one 8 MiB block and its Arrow arrays (about 5x the block) at a time, so a Python
-worker stays near 100 MB whatever the file size, and S3 sees a GET per s3fs read-ahead
-block (``s3fs`` default 50 MiB: ~10 ranged GETs per file, ~20,000 in all).
+holds one 8 MiB block and the arrays made from it at a time (Arrow's pool peaks near
+60 MiB, NumPy masks and copies of the block come on top), so a Python worker peaks near
+300-350 MiB RSS whatever the file size (``tests/reliability/test_large_file.py``: 74 MiB
+and 1 GiB files), and S3 sees a GET per s3fs read-ahead block (``s3fs`` default 50 MiB:
+~10 ranged GETs per file, ~20,000 in all).
 """
 
 from __future__ import annotations
