@@ -11,11 +11,13 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 from contextlib import nullcontext
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from .arg_types import existing_lake, lake_to_create
 from .config import REPO_ROOT
 from .dashboard.command import add_dashboard_command
 from .datasets import DATASETS, UnknownDataset, get_dataset
@@ -24,13 +26,18 @@ from .orchestration import local_airflow
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 SPARK_MASTER_PREFIXES = ("local", "spark://", "yarn", "k8s://")
+DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _date(text: str) -> date:
+    """A calendar date written YYYY-MM-DD (``date.fromisoformat`` alone also takes
+    ``20240301`` and ``2024-W09-5``)."""
     try:
-        return date.fromisoformat(text)
+        if DATE_SHAPE.fullmatch(text):
+            return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+        pass
+    raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}")
 
 
 def _positive(text: str) -> int:
@@ -64,6 +71,9 @@ def _add_spark_master(command: argparse.ArgumentParser) -> None:
     )
 
 
+EXISTING_LAKE_HELP = "lake root folder, an existing one (default: ./lake)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pipeline", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -71,7 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     gen = commands.add_parser("generate", help="write realistic raw files (dirty rows included)")
     gen.add_argument("dataset", choices=sorted(DATASETS))
-    gen.add_argument("--lake", default=default_lake, help="lake root folder (default: ./lake)")
+    gen.add_argument(
+        "--lake",
+        default=default_lake,
+        type=lake_to_create,
+        help="lake root folder, created if missing (default: ./lake)",
+    )
     gen.add_argument("--date", required=True, type=_date, help="landing date YYYY-MM-DD")
     gen.add_argument("--rows", type=_positive, default=1000)
     gen.add_argument("--files", type=_positive, default=3)
@@ -80,13 +95,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run the DAG for one logical date (local target)")
     run.add_argument("dataset", choices=sorted(DATASETS))
-    run.add_argument("--lake", default=default_lake)
+    run.add_argument("--lake", default=default_lake, type=existing_lake, help=EXISTING_LAKE_HELP)
     run.add_argument("--date", required=True, type=_date, help="logical date YYYY-MM-DD")
     _add_spark_master(run)
 
     back = commands.add_parser("backfill", help="run the DAG for every date of a range")
     back.add_argument("dataset", choices=sorted(DATASETS))
-    back.add_argument("--lake", default=default_lake)
+    back.add_argument("--lake", default=default_lake, type=existing_lake, help=EXISTING_LAKE_HELP)
     back.add_argument("--from", dest="start", required=True, type=_date)
     back.add_argument("--to", dest="end", required=True, type=_date)
     _add_spark_master(back)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 
+from pipeline.arg_types import port, readable_lake
 from pipeline.config import REPO_ROOT
 
 DEFAULT_PORT = 8050
@@ -19,10 +20,16 @@ def add_dashboard_command(commands: argparse._SubParsersAction) -> None:
         "dashboard", help="serve the results dashboard on http://127.0.0.1:PORT/"
     )
     parser.add_argument(
-        "--lake", default=str(REPO_ROOT / "lake"), help="lake root folder (default: ./lake)"
+        "--lake",
+        default=str(REPO_ROOT / "lake"),
+        type=readable_lake,
+        help="lake root folder (default: ./lake)",
     )
     parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"port on 127.0.0.1 (default {DEFAULT_PORT})"
+        "--port",
+        type=port,
+        default=DEFAULT_PORT,
+        help=f"port on 127.0.0.1, 0 for any free one (default {DEFAULT_PORT})",
     )
     parser.add_argument(
         "--database",
