@@ -13,7 +13,9 @@ holds one 8 MiB block and the arrays made from it at a time (Arrow's pool peaks 
 60 MiB, NumPy masks and copies of the block come on top), so a Python worker peaks near
 300-350 MiB RSS whatever the file size (``tests/reliability/test_large_file.py``: 74 MiB
 and 1 GiB files), and S3 sees a GET per s3fs read-ahead block (``s3fs`` default 50 MiB:
-~10 ranged GETs per file, ~20,000 in all).
+~10 ranged GETs per file, ~20,000 in all). A run of fewer files than cores (one 5 GiB
+export) is spread over the cores by one shuffle of its records, so the rules and the cache
+do not run on one core while the others wait.
 """
 
 from __future__ import annotations
@@ -82,13 +84,21 @@ def read_csv_records(
     if not files:
         return spark.createDataFrame([], schema)
     root = lake_root if "://" in lake_root else os.path.abspath(lake_root)  # executors' cwd differs
+    cores = spark.sparkContext.defaultParallelism
     tasks = [
         [(f"{root.rstrip('/')}/{f.key}", f.key) for f in task]
-        for task in plan_read_tasks(files, spark.sparkContext.defaultParallelism)
+        for task in plan_read_tasks(files, cores)
     ]
     listing = spark.sparkContext.parallelize(tasks, len(tasks)).flatMap(lambda task: task)
     uris = spark.createDataFrame(listing, "uri string, source_key string")
-    return uris.mapInArrow(_tokenize_files(tuple(columns)), schema)
+    records = uris.mapInArrow(_tokenize_files(tuple(columns)), schema)
+    if len(tasks) < cores:
+        # A few big files: each streams through one task, and the rules and the cache
+        # after it would run on as few cores. Spark spreads the records over every core
+        # (hashed by lineage, so a retried task gets the same rows back); with as many
+        # files as cores, as at scale, there is no such shuffle.
+        records = records.repartition(cores, "source_key", "source_line")
+    return records
 
 
 def _tokenize_files(columns: tuple[str, ...]):

@@ -12,9 +12,9 @@ row-level rejection reason, quoted notes with line breaks, a BOM) repeated: each
 renames its order ids (same length), so the repeats hold no ids in common and every count
 of the 1 GiB run is the reference's times the repeat ratio.
 
-The whole test takes 5.5 to 11 minutes on 2 shared cores: one file is one read task, so
-the job's first stage (tokenizer, cleaning rules, the disk cache) runs on one core, at
-~40,000 rows a second for the JVM's rules (the tokenizer alone streams ~60 MB/s).
+The whole test takes ~3.5 minutes on 2 cores (the 1 GiB job ~160 s): one file is one
+read task, so the job spreads its records over the cores after the tokenizer
+(``raw_files.read_csv_records``), and the JVM's rules and cache run on both.
 """
 
 from __future__ import annotations
