@@ -39,6 +39,33 @@ def pipeline_cli(
     )
 
 
+def orders_job_submit(lake: Path, day: str) -> tuple[list[str], dict[str, str]]:
+    """(command, environment) of the real orders job through spark-submit on the run's
+    manifest, with the suite's Spark settings (so file counts compare with the CLI's)."""
+    command = [
+        str(REPO / ".venv/bin/spark-submit"),
+        "--master",
+        TEST_SPARK_MASTER,
+        "--conf",
+        f"spark.sql.shuffle.partitions={TEST_SHUFFLE_PARTITIONS}",
+        str(REPO / "glue_jobs/orders_job.py"),
+        "--dataset",
+        "orders",
+        "--lake_root",
+        str(lake),
+        "--run_date",
+        day,
+        "--manifest",
+        str(lake / f"_runs/orders/{day}/manifest.json"),
+    ]
+    env = {
+        **os.environ,
+        "PYSPARK_PYTHON": sys.executable,
+        "SPARK_CONF_DIR": str(REPO / "glue_jobs/local-spark-conf"),
+    }
+    return command, env
+
+
 def run_record(lake: Path, dataset: str, day: str) -> dict:
     return json.loads((lake / "_runs" / dataset / day / "run.json").read_text())
 

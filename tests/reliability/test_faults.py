@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import date
 
@@ -15,10 +14,8 @@ import pytest
 
 from pipeline.generate.orders import generate_orders
 from tests.integration.orders_lake import (
-    REPO,
-    TEST_SHUFFLE_PARTITIONS,
-    TEST_SPARK_MASTER,
     data_files,
+    orders_job_submit,
     parquet_rows,
     pipeline_cli,
     run_record,
@@ -87,28 +84,7 @@ def test_output_after_retries_is_identical_to_a_clean_run(faulty_run):
 def test_a_job_killed_mid_write_is_rerun_into_the_clean_output(faulty_run):
     lake, _base, _ = faulty_run
     clean = snapshot(lake)
-    manifest = lake / f"_runs/orders/{DAY}/manifest.json"
-    command = [
-        str(REPO / ".venv/bin/spark-submit"),
-        "--master",
-        TEST_SPARK_MASTER,
-        "--conf",  # as the pipeline CLI runs, so file counts compare
-        f"spark.sql.shuffle.partitions={TEST_SHUFFLE_PARTITIONS}",
-        str(REPO / "glue_jobs/orders_job.py"),
-        "--dataset",
-        "orders",
-        "--lake_root",
-        str(lake),
-        "--run_date",
-        str(DAY),
-        "--manifest",
-        str(manifest),
-    ]
-    env = {
-        **os.environ,
-        "PYSPARK_PYTHON": sys.executable,
-        "SPARK_CONF_DIR": str(REPO / "glue_jobs/local-spark-conf"),
-    }
+    command, env = orders_job_submit(lake, str(DAY))
     partition = lake / f"processed/orders/run_date={DAY}"
     job = subprocess.Popen(
         command,

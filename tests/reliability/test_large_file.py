@@ -20,10 +20,8 @@ read task, so the job spreads its records over the cores after the tokenizer
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -35,7 +33,7 @@ from trigger_lambda.events import build_event
 from trigger_lambda.handler import handler
 
 from pipeline.generate.orders import generate_orders
-from tests.integration.orders_lake import REPO, TEST_SHUFFLE_PARTITIONS, TEST_SPARK_MASTER
+from tests.integration.orders_lake import orders_job_submit
 
 pytestmark = pytest.mark.load
 DAY = date(2024, 6, 1)
@@ -159,27 +157,7 @@ def _kind(proc: psutil.Process) -> str | None:
 
 def run_orders_job(lake: Path) -> Run:
     """The real orders job through spark-submit, as the fault test runs it, sampled."""
-    command = [
-        str(REPO / ".venv/bin/spark-submit"),
-        "--master",
-        TEST_SPARK_MASTER,
-        "--conf",
-        f"spark.sql.shuffle.partitions={TEST_SHUFFLE_PARTITIONS}",
-        str(REPO / "glue_jobs/orders_job.py"),
-        "--dataset",
-        "orders",
-        "--lake_root",
-        str(lake),
-        "--run_date",
-        str(DAY),
-        "--manifest",
-        str(lake / f"_runs/orders/{DAY}/manifest.json"),
-    ]
-    env = {
-        **os.environ,
-        "PYSPARK_PYTHON": sys.executable,
-        "SPARK_CONF_DIR": str(REPO / "glue_jobs/local-spark-conf"),
-    }
+    command, env = orders_job_submit(lake, str(DAY))
     log_path = lake.parent / f"{lake.name}-job.log"
     # by (pid, name): spark-submit's shell execs the JVM, which keeps its pid
     seen: dict[tuple[int, str], Peak | None] = {}

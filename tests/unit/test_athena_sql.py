@@ -31,6 +31,7 @@ from pipeline.steps.athena import (
     view_sql_files,
 )
 from pipeline.steps.crawl import crawl_table
+from tests.processed_schemas import ORDER_TOTALS_SCHEMA as TOTALS_SCHEMA
 from tests.processed_schemas import ORDERS_SCHEMA
 
 DATABASE = "lake"
@@ -91,16 +92,6 @@ SECOND_RUN = [
 #   B2 C003 2024-03 cancelled  3.33
 # Their order_totals: one row per (order_date, customer_id, status), cancelled and
 # returned revenue 0.
-TOTALS_SCHEMA = pa.schema(
-    [
-        ("order_date", pa.date32()),
-        ("customer_id", pa.string()),
-        ("status", pa.string()),
-        ("order_month", pa.string()),
-        ("orders", pa.int64()),
-        ("revenue", pa.decimal128(38, 2)),
-    ]
-)
 TOTALS = [
     (date(2024, 1, 15), "C001", "delivered", "2024-01", 1, Decimal("10.00")),  # A1
     (date(2024, 2, 3), "C001", "shipped", "2024-02", 1, Decimal("1.00")),  # A2
