@@ -27,6 +27,7 @@ from .orchestration import local_airflow
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 SPARK_MASTER_PREFIXES = ("local", "spark://", "yarn", "k8s://")
 DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+FINISHED = ("success", "failed", "skipped")  # what a finished run's record says
 
 
 def _date(text: str) -> date:
@@ -151,7 +152,14 @@ def run_dag(dataset: str, lake_root: str, run_date: date) -> dict:
             "error": "the run wrote no run record (see the task log above)",
         }
     with lake.fs.open(record_uri) as stream:
-        return json.load(stream)
+        record = json.load(stream)
+    if record.get("status") not in FINISHED:  # the record step never ran: not a success
+        record.update(
+            status="failed",
+            error=f"the run ended with its record still {record.get('status')!r} "
+            "(see the task log above)",
+        )
+    return record
 
 
 def print_run_summary(record: dict, lake: Lake) -> None:

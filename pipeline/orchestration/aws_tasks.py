@@ -48,7 +48,8 @@ from ..datasets import get_dataset
 from ..glue_args import expected_rows_by_table, glue_arguments, suite_uri, validation_arguments
 from ..lake import Lake
 from ..landing import RawFile, files_landed_on
-from ..steps.timing import clear_steps, write_step
+from ..steps.run_record import mark_run_started
+from ..steps.timing import write_step
 from . import local_tasks
 from .aws_postgres import load_postgres as load_postgres  # step of datasets with a postgres sink
 from .callbacks import record_failure
@@ -180,16 +181,18 @@ def _step_details(step: str, ti: Any) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class ClearSteps:
-    """``on_execute_callback`` of the first step: a new attempt at the run starts clean."""
+class MarkRunStarted:
+    """``on_execute_callback`` of the first step: a new attempt at the run starts clean
+    (earlier step results gone, the run record says ``running``)."""
 
     dataset: str
 
     def __call__(self, context: dict[str, Any]) -> None:
         try:
-            clear_steps(Lake(Settings.load().lake_root), self.dataset, run_date_of(context))
+            lake = Lake(Settings.load().lake_root)
+            mark_run_started(lake, self.dataset, run_date_of(context))
         except Exception as exc:
-            log.warning("could not clear earlier step results: %s", exc)
+            log.warning("could not reset the run record: %s", exc)
 
 
 def step_callbacks(dataset: str) -> dict[str, Any]:
@@ -273,7 +276,7 @@ def sense_new_files(dataset: str, settings: Settings):
         timeout=int(settings.sensor_timeout_seconds),
         soft_fail=True,
         doc_md=DOCS["sense_new_files"],
-        on_execute_callback=[ClearSteps(dataset)],
+        on_execute_callback=[MarkRunStarted(dataset)],
         **step_callbacks(dataset),
         **_aws(settings),
     )

@@ -16,7 +16,7 @@ from ..datasets import get_dataset
 from ..glue_args import expected_rows_by_table, glue_arguments
 from ..lake import Lake
 from ..steps import glue, run_record, sense, trigger
-from ..steps.timing import StepSkipped, clear_steps, timed_step
+from ..steps.timing import StepSkipped, timed_step
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def day_is_over(run_date: date, now: datetime | None = None) -> bool:
 def sense_new_files(dataset: str, run_date: str) -> list[dict] | None:
     """New files of the date; None while waiting; StepSkipped when the day is over."""
     _, lake = _lake()
-    clear_steps(lake, dataset, run_date)
+    run_record.mark_run_started(lake, dataset, run_date)
     day = date.fromisoformat(run_date)
     with timed_step(lake, dataset, run_date, "sense_new_files") as step:
         files = sense.find_new_files(lake, dataset, day)

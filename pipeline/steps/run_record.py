@@ -17,14 +17,14 @@ import pyarrow.dataset as ds
 
 from ..datasets import DATASETS
 from ..lake import Lake
-from .timing import STEPS, read_steps
+from .timing import STEPS, clear_steps, read_steps
 
 log = logging.getLogger(__name__)
 COUNT_FIELDS = ("rows_read", "rows_valid", "rows_rejected", "rows_duplicate")
 # Whole-file verdicts that count a file as a duplicate; any other ``reason`` rejects it.
 DUPLICATE_REASONS = ("duplicate_file", "superseded")
 ENTRY_EXTRAS = ("detail", "duplicate_of", "replaced_by", "invoice_number", "lines")
-SUCCESS, FAILED, SKIPPED = "success", "failed", "skipped"
+SUCCESS, FAILED, SKIPPED, RUNNING = "success", "failed", "skipped", "running"
 
 
 def _read_json(lake: Lake, uri: str) -> dict | None:
@@ -175,14 +175,47 @@ def read_validation(
     return {"success": success, "tables": reports}
 
 
-def write_run_record(lake: Lake, record: dict) -> str:
-    """Write ``run.json`` (replacing an earlier attempt's) and return its uri."""
-    uri = lake.run_file(record["dataset"], record["logical_date"], "run.json")
+def mark_run_started(lake: Lake, dataset: str, run_date: str) -> None:
+    """Before a run (or a re-run) of the date changes anything: forget the earlier attempt's
+    step results and replace its record with a ``running`` one.
+
+    So a re-run killed half-way never leaves the old ``success`` on disk beside the killed
+    attempt's manifest, counts and data: the dashboard shows it as running (or, once the
+    command that ran it is gone, as not finished), and the ledger (``trigger_lambda.ledger``),
+    which trusts only ``success``, no longer counts the date's files as processed. Only the
+    run record step of a finished run writes ``success``. The earlier outcome is kept under
+    ``previous`` for whoever wonders what the date said before.
+    """
+    clear_steps(lake, dataset, run_date)
+    uri = lake.run_file(dataset, run_date, "run.json")
+    earlier = _read_json(lake, uri) or {}
+    if earlier.get("status") == RUNNING:  # a sensor poke again, or a retry: already marked
+        return
+    record = {
+        "dataset": dataset,
+        "logical_date": run_date,
+        "status": RUNNING,
+        "started_at": datetime.now(tz=UTC).isoformat(timespec="seconds"),
+    }
+    if earlier:
+        record["previous"] = {k: earlier.get(k) for k in ("status", "written_at", "totals")}
+    _write_json(lake, uri, record)
+    log.info("run %s %s: running (run record reset)", dataset, run_date)
+
+
+def _write_json(lake: Lake, uri: str, document: dict) -> None:
+    """Replace ``uri`` as a whole: readers see the old or the new document, never half."""
     lake.fs.makedirs(uri.rsplit("/", 1)[0], exist_ok=True)
     tmp = uri + ".tmp"
     with lake.fs.open(tmp, "w") as stream:
-        json.dump(record, stream, indent=2)
+        json.dump(document, stream, indent=2)
     lake.fs.mv(tmp, uri)
+
+
+def write_run_record(lake: Lake, record: dict) -> str:
+    """Write ``run.json`` (replacing an earlier attempt's) and return its uri."""
+    uri = lake.run_file(record["dataset"], record["logical_date"], "run.json")
+    _write_json(lake, uri, record)
     totals = record["totals"]
     log.info(
         "run %s %s: %s; files=%d read=%d valid=%d rejected=%d duplicate=%d -> %s",
