@@ -1,7 +1,9 @@
-"""Which chart shows a summary best: a hint per known summary, else a generic rule.
+"""The dashboard's charts: which chart fits a summary, and its Vega-Lite spec.
 
-Pure functions over a summary's column names and kinds; no data is read here. A chart is
-one of:
+Pure functions; no data is read here. :func:`choose_chart` picks the chart from a
+summary's column names and kinds (a hint per known summary, else a generic rule);
+:func:`summary_spec` and :func:`rejections_spec` turn the chart's points into the
+Vega-Lite spec that the page renders with vega-embed. A chart is one of:
 
 - ``line``: values over an ordered label (a month, a date), in label order;
 - ``bar``: one horizontal bar per label, in the summary's order, or the top N by value
@@ -122,3 +124,93 @@ def _top(kind: str, row_count: int, top: int | None) -> int | None:
 def _spec(kind: str, label: str, value: str, top: int | None) -> ChartSpec:
     title = f"top {top} {label} by {value}" if top else f"{value} by {label}"
     return ChartSpec(kind, label, value, top, title)
+
+
+# --- Vega-Lite specs ----------------------------------------------------------------------
+# Built here, in Python, so each spec is a pure function of the data that unit tests can
+# check without a browser; the page only hands them to vega-embed. No "$schema" (it would be
+# a URL): the page tells vega-embed the mode instead.
+ACCENT = "#2f6fd6"  # the page's --accent
+BAD = "#c2412d"  # the page's --bad
+BAR_ROW_PX = 22  # height of one bar's row
+LABEL_LIMIT_PX = 180  # longer labels are cut with an ellipsis (the tooltip has them whole)
+CHART_CONFIG = {
+    "font": "system-ui, sans-serif",
+    "view": {"stroke": None},
+    "axis": {"labelColor": "#667085", "titleColor": "#667085", "gridColor": "#e3e6eb"},
+}
+
+
+def bar_spec(points: list[dict], value_title: str, color: str = ACCENT) -> dict:
+    """Horizontal bars, one per ``{label, value}`` point, in the points' order, values beside."""
+    bar = {"mark": {"type": "bar", "color": color, "tooltip": True, "cornerRadiusEnd": 3}}
+    text = {
+        "mark": {"type": "text", "align": "left", "dx": 4, "color": "#1d2330"},
+        "encoding": {"text": {"field": "value", "type": "quantitative", "format": ",.2~f"}},
+    }
+    return {
+        "data": {"values": _values(points)},
+        "width": "container",
+        "height": {"step": BAR_ROW_PX},
+        "encoding": {
+            "y": {
+                "field": "label",
+                "type": "nominal",
+                "sort": None,
+                "title": None,
+                "axis": {"labelLimit": LABEL_LIMIT_PX},
+            },
+            "x": {"field": "value", "type": "quantitative", "title": value_title},
+        },
+        "layer": [bar, text],
+        "config": CHART_CONFIG,
+    }
+
+
+def line_spec(points: list[dict], label_title: str, value_title: str) -> dict:
+    """A line over the points' labels in their order, a dot per value; a null is a gap."""
+    return {
+        "data": {"values": _values(points)},
+        "width": "container",
+        "height": 220,
+        "mark": {
+            "type": "line",
+            "color": ACCENT,
+            "point": {"color": ACCENT, "size": 40},
+            "tooltip": True,
+            "invalid": "break-paths-filter-domains",
+        },
+        "encoding": {
+            "x": {
+                "field": "label",
+                "type": "ordinal",
+                "sort": None,
+                "title": label_title,
+                "axis": {"labelAngle": 0, "labelOverlap": True},
+            },
+            "y": {"field": "value", "type": "quantitative", "title": value_title},
+        },
+        "config": CHART_CONFIG,
+    }
+
+
+def summary_spec(chart: ChartSpec, points: list[dict]) -> dict | None:
+    """The Vega-Lite spec of a summary's chart, or None when it draws nothing."""
+    if not points or chart.kind not in ("bar", "line"):
+        return None
+    if chart.kind == "bar":
+        return bar_spec(points, chart.value or "value")
+    return line_spec(points, chart.label or "label", chart.value or "value")
+
+
+def rejections_spec(rejections_by_reason: dict[str, int]) -> dict | None:
+    """Bars of rejected rows per reason, largest first; None when nothing was rejected."""
+    points = [
+        {"label": reason, "value": rows}
+        for reason, rows in sorted(rejections_by_reason.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    return bar_spec(points, "rows rejected", BAD) if points else None
+
+
+def _values(points: list[dict]) -> list[dict]:
+    return [{"label": p["label"], "value": p["value"]} for p in points]

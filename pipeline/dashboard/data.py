@@ -1,11 +1,10 @@
 """What the dashboard shows, as JSON-ready dicts: runs, summaries, catalog tables.
 
-Run records are read from ``_runs/<dataset>/<date>/run.json``. Everything else goes
-through the query layer the Athena step uses: :func:`pipeline.query.open_catalog_connection`
-gives one DuckDB view per catalogued table, each summary folder under
-``enriched/<dataset>/<summary>/`` is registered beside them as the view
-``"enriched/<dataset>/<summary>"`` (a name no Glue table can have), and every read is
-Trino SQL run by :func:`pipeline.query.run_trino_sql`.
+Run records are read from ``_runs/<dataset>/<date>/run.json`` (local folder or S3).
+Summaries and catalogued tables are read with Trino SQL through a
+:class:`~pipeline.dashboard.sources.QuerySource`: DuckDB over the local lake, or Athena on
+the aws target (see :mod:`pipeline.dashboard.sources`); the SQL text is the same for both.
+Charts go to the page as Vega-Lite specs (:mod:`pipeline.dashboard.charts`).
 
 Values keep their meaning in JSON: decimals become exact strings (charts get them as
 numbers), dates ISO strings, NaN and infinities ``null``. Nothing here escapes for HTML:
@@ -18,23 +17,29 @@ import json
 import logging
 import math
 import posixpath
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import duckdb
-import pyarrow as pa
 from fsspec.core import strip_protocol
 
-from pipeline import catalog
 from pipeline.datasets import DATASETS, DatasetSpec, UnknownDataset
 from pipeline.lake import Lake, UnsafeKeyError, safe_relative_key
-from pipeline.query import open_catalog_connection, quote_identifier, run_trino_sql
+from pipeline.query import quote_identifier
 from pipeline.steps.timing import STEPS
 
-from .charts import MAX_LINE_POINTS, ChartSpec, choose_chart, column_kind
+from .charts import (
+    MAX_LINE_POINTS,
+    ChartSpec,
+    choose_chart,
+    column_kind,
+    rejections_spec,
+    summary_spec,
+)
+from .sources import DuckDBSource, QuerySource
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +49,7 @@ DATA_DOCS_URL = "/data-docs/"
 COUNT_FIELDS = ("rows_read", "rows_valid", "rows_rejected", "rows_duplicate")
 FILE_FIELDS = ("files", "files_rejected", "files_duplicate")
 HIDDEN_PREFIXES = ("_", ".")
+SourceFactory = Callable[[], QuerySource]
 
 
 def to_jsonable(value: Any) -> Any:
@@ -82,14 +88,23 @@ def _seconds(value: Any) -> float | None:
 
 
 class DashboardData:
-    """Reads one lake for the dashboard; every method returns JSON-ready data."""
+    """Reads one lake for the dashboard; every method returns JSON-ready data.
+
+    ``source`` opens the :class:`QuerySource` of one page load (default: DuckDB over
+    ``lake``); it is closed when the dataset has been read.
+    """
 
     def __init__(
-        self, lake: Lake, database: str, datasets: Mapping[str, DatasetSpec] | None = None
+        self,
+        lake: Lake,
+        database: str,
+        datasets: Mapping[str, DatasetSpec] | None = None,
+        source: SourceFactory | None = None,
     ) -> None:
         self.lake = lake
         self.database = database
         self._datasets = datasets
+        self._open_source = source or (lambda: DuckDBSource(lake, database))
 
     @property
     def datasets(self) -> Mapping[str, DatasetSpec]:
@@ -134,13 +149,17 @@ class DashboardData:
         latest = None
         if runs:
             record = self._read_run(name, runs[0]["logical_date"])
-            latest = {**runs[0], "files": self._files(record or {})}
-        connection = open_catalog_connection(self.lake, self.database)
+            latest = {
+                **runs[0],
+                "files": self._files(record or {}),
+                "rejections_chart": rejections_spec(runs[0].get("rejections_by_reason", {})),
+            }
+        source = self._open_source()
         try:
-            summaries = [self.summary(connection, name, s) for s in spec.summaries]
-            tables = [self.table(connection, t) for t in spec.tables]
+            summaries = [self.summary(source, spec, s) for s in spec.summaries]
+            tables = [self.table(source, t) for t in spec.tables]
         finally:
-            connection.close()
+            source.close()
         return {
             "name": name,
             "description": spec.description,
@@ -236,19 +255,21 @@ class DashboardData:
             if isinstance(entry, dict)
         ]
 
-    # --- summaries, through the query layer ----------------------------------------------
-    def summary(self, connection: duckdb.DuckDBPyConnection, dataset: str, name: str) -> dict:
+    # --- summaries, through the query source --------------------------------------------
+    def summary(self, source: QuerySource, spec: DatasetSpec, name: str) -> dict:
         """One published summary: columns, first rows, exact row count and its chart."""
+        dataset = spec.name
         result: dict[str, Any] = {"name": name, "view": summary_view(dataset, name)}
         try:
-            if not self._register_summary(connection, dataset, name):
+            relation = source.summary_relation(spec, name)
+            if relation is None:
                 return {**result, "available": False}
-            view = quote_identifier(summary_view(dataset, name))
-            count = self._sql(connection, f"SELECT count(*) AS row_count FROM {view}")
+            count = source.query(f"SELECT count(*) AS row_count FROM {relation}")
             row_count = int(count.column("row_count")[0].as_py())
-            rows = self._sql(connection, f"SELECT * FROM {view} LIMIT {MAX_TABLE_ROWS}")
+            rows = source.query(f"SELECT * FROM {relation} LIMIT {MAX_TABLE_ROWS}")
             columns = [(f.name, column_kind(f.type)) for f in rows.schema]
             chart = choose_chart(dataset, name, columns, row_count)
+            points = self._points(source, relation, chart)
             return {
                 **result,
                 "available": True,
@@ -259,46 +280,13 @@ class DashboardData:
                 ],
                 "rows": [to_jsonable(list(row.values())) for row in rows.to_pylist()],
                 "truncated": row_count > rows.num_rows,
-                "chart": {**chart.as_json(), "points": self._points(connection, view, chart)},
+                "chart": {**chart.as_json(), "spec": summary_spec(chart, points)},
             }
         except Exception as error:  # one broken summary must not take the page down
             logger.exception("dashboard: summary %s/%s", dataset, name)
             return {**result, "available": True, "error": f"{type(error).__name__}: {error}"}
 
-    def _register_summary(
-        self, connection: duckdb.DuckDBPyConnection, dataset: str, name: str
-    ) -> bool:
-        """Create the summary's view over its Parquet (or CSV) files; False when unpublished."""
-        folder = self.lake.enriched(dataset, name)
-        files = self._data_files(folder)
-        parquet = [f for f in files if not f.lower().endswith((".csv", ".csv.gz"))]
-        if parquet:
-            source = f"read_parquet([{_literals(parquet)}], union_by_name = true)"
-        elif files:
-            source = f"read_csv([{_literals(files)}], header = true, union_by_name = true)"
-        else:
-            return False
-        view = f"{quote_identifier(self.database)}.{quote_identifier(summary_view(dataset, name))}"
-        connection.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {source}")
-        return True
-
-    def _data_files(self, folder: str) -> list[str]:
-        fs = self.lake.fs
-        if not fs.isdir(folder):
-            return []
-        root = strip_protocol(folder).rstrip("/")
-        files = []
-        for path, info in fs.find(root, detail=True).items():
-            relative = path[len(root) + 1 :]
-            if info.get("size", 0) and not any(
-                part.startswith(HIDDEN_PREFIXES) for part in relative.split("/")
-            ):
-                files.append(path if self.lake.is_local else fs.unstrip_protocol(path))
-        return sorted(files)
-
-    def _points(
-        self, connection: duckdb.DuckDBPyConnection, view: str, chart: ChartSpec
-    ) -> list[dict]:
+    def _points(self, source: QuerySource, relation: str, chart: ChartSpec) -> list[dict]:
         """The chart's ``{label, value}`` points, read with Trino SQL."""
         if chart.kind not in ("bar", "line"):
             return []
@@ -306,31 +294,28 @@ class DashboardData:
         select = f"SELECT CAST({label} AS VARCHAR) AS label, CAST({value} AS DOUBLE) AS value"
         if chart.kind == "line":  # the latest points, in label order
             sql = (
-                f"{select} FROM {view} WHERE {label} IS NOT NULL "
+                f"{select} FROM {relation} WHERE {label} IS NOT NULL "
                 f"ORDER BY {label} DESC LIMIT {MAX_LINE_POINTS}"
             )
-            points = self._sql(connection, sql).to_pylist()[::-1]
+            points = source.query(sql).to_pylist()[::-1]
         elif chart.top:
             sql = (
-                f"{select} FROM {view} WHERE {value} IS NOT NULL "
+                f"{select} FROM {relation} WHERE {value} IS NOT NULL "
                 f"ORDER BY {value} DESC, {label} LIMIT {int(chart.top)}"
             )
-            points = self._sql(connection, sql).to_pylist()
+            points = source.query(sql).to_pylist()
         else:
-            points = self._sql(connection, f"{select} FROM {view} WHERE {value} IS NOT NULL")
-            points = points.to_pylist()
+            sql = f"{select} FROM {relation} WHERE {value} IS NOT NULL"
+            points = source.query(sql).to_pylist()
         return [
             {"label": "" if p["label"] is None else p["label"], "value": to_jsonable(p["value"])}
             for p in points
         ]
 
-    def _sql(self, connection: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
-        return run_trino_sql(connection, sql, self.database)
-
     # --- catalog -------------------------------------------------------------------------
-    def table(self, connection: duckdb.DuckDBPyConnection, name: str) -> dict:
+    def table(self, source: QuerySource, name: str) -> dict:
         """A processed table as the catalog has it, with its rows per partition."""
-        definition = catalog.read_table(self.lake, self.database, name)
+        definition = source.table_definition(name)
         if definition is None:
             return {"name": name, "catalogued": False}
         keys = [k["Name"] for k in definition.get("PartitionKeys", [])]
@@ -349,10 +334,10 @@ class DashboardData:
                     f"SELECT CAST({key} AS VARCHAR) AS partition, count(*) AS row_count "
                     f"FROM {table} GROUP BY 1 ORDER BY 1 DESC"
                 )
-                by_partition = self._sql(connection, sql).to_pylist()
+                by_partition = source.query(sql).to_pylist()
             else:
                 sql = f"SELECT count(*) AS row_count FROM {table}"
-                by_partition = [{"partition": None, **self._sql(connection, sql).to_pylist()[0]}]
+                by_partition = [{"partition": None, **source.query(sql).to_pylist()[0]}]
             info["rows_by_partition"] = to_jsonable(by_partition)
             info["rows"] = sum(int(p["row_count"]) for p in by_partition)
         except Exception as error:
@@ -368,11 +353,20 @@ class DashboardData:
         return self.lake.fs.isfile(posixpath.join(self.lake.data_docs(), "index.html"))
 
     def data_docs_file(self, relative: str) -> bytes | None:
-        """The bytes of ``data_docs/<relative>``, or None when absent or outside Data Docs."""
+        """The bytes of ``data_docs/<relative>``, or None when absent or outside Data Docs.
+
+        Locally only a regular file whose real path (links resolved) lies inside
+        ``data_docs/`` is read: a symlink out of it (to ``/etc/shadow``, say) is refused.
+        """
         try:
             path = self.lake.uri("data_docs", safe_relative_key(relative))
         except UnsafeKeyError:
             return None
+        if self.lake.is_local:
+            real = Path(strip_protocol(path)).resolve()
+            if not real.is_relative_to(Path(strip_protocol(self.lake.data_docs())).resolve()):
+                return None
+            return real.read_bytes() if real.is_file() else None
         if not self.lake.fs.isfile(path):
             return None
         with self.lake.fs.open(path, "rb") as stream:
@@ -413,7 +407,3 @@ class DashboardData:
         newest = strip_protocol(sorted(pages)[-1])
         relative = newest[len(strip_protocol(root)) + 1 :]
         return DATA_DOCS_URL + quote(relative, safe="/")
-
-
-def _literals(paths: list[str]) -> str:
-    return ", ".join("'" + p.replace("'", "''") + "'" for p in paths)

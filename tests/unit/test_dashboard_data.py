@@ -1,4 +1,4 @@
-"""The dashboard's data layer and HTTP server, on a small lake made without Spark.
+"""The dashboard's data layer and its Vega-Lite specs, on a small lake made without Spark.
 
 The lake: hand-made processed orders (two runs) and their ``order_totals`` aggregate (the
 oracle's totals of the same rows, written unpartitioned as the Glue job writes it), both
@@ -7,16 +7,13 @@ published to ``enriched/`` by the Athena step, hand-written run records and
 Data Docs pages, plus a made-up second dataset (``widgets``) that has summaries but no
 runs, one of them a CSV. The expected summary contents are read straight from the
 published Parquet with pyarrow, independently of the query layer the dashboard uses.
-``build_lake`` is shared with ``tests/integration/test_dashboard_browser.py``.
+``build_lake`` is shared with ``tests/unit/test_dashboard_app.py`` (the Flask routes) and
+``tests/integration/test_dashboard_browser.py``.
 """
 
 from __future__ import annotations
 
 import json
-import threading
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -25,10 +22,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.dashboard import data as data_module
-from pipeline.dashboard.charts import TOP_N, choose_chart, column_kind
+from pipeline.dashboard import sources as sources_module
+from pipeline.dashboard.charts import (
+    BAD,
+    TOP_N,
+    ChartSpec,
+    choose_chart,
+    column_kind,
+    rejections_spec,
+    summary_spec,
+)
 from pipeline.dashboard.data import DashboardData, summary_view, to_jsonable
-from pipeline.dashboard.server import DashboardServer
 from pipeline.datasets import DATASETS, DatasetSpec, UnknownDataset
 from pipeline.lake import Lake
 from pipeline.steps.athena import run_summaries
@@ -237,6 +241,11 @@ def _summary(detail: dict, name: str) -> dict:
     return next(s for s in detail["summaries"] if s["name"] == name)
 
 
+def points(chart: dict) -> list[dict]:
+    """The ``{label, value}`` points a summary's Vega-Lite spec draws."""
+    return chart["spec"]["data"]["values"]
+
+
 # --- overview and runs -------------------------------------------------------------------
 def test_overview_lists_every_dataset_with_its_latest_run(board: DashboardData) -> None:
     overview = board.overview()
@@ -326,10 +335,8 @@ def test_sales_by_customer_charts_the_top_customers_by_revenue(
     assert len(rows) > TOP_N
     top = sorted(rows, key=lambda r: (-r["revenue"], r["customer_id"]))[:TOP_N]
     assert chart["kind"] == "bar" and chart["top"] == TOP_N
-    assert chart["points"] == [
-        {"label": r["customer_id"], "value": float(r["revenue"])} for r in top
-    ]
-    assert chart["points"][0]["label"] == XSS  # kept verbatim; the page shows it as text
+    assert points(chart) == [{"label": r["customer_id"], "value": float(r["revenue"])} for r in top]
+    assert points(chart)[0]["label"] == XSS  # kept verbatim; the page shows it as text
 
 
 def test_revenue_by_month_is_a_line_over_months(orders: dict, lake_dir: Path) -> None:
@@ -339,19 +346,19 @@ def test_revenue_by_month_is_a_line_over_months(orders: dict, lake_dir: Path) ->
         "order_month",
         "revenue",
     )
-    assert chart["points"] == [
+    assert points(chart) == [
         {"label": r["order_month"], "value": float(r["revenue"])} for r in rows
     ]
-    assert [p["label"] for p in chart["points"]] == ["2024-01", "2024-02", "2024-03"]
+    assert [p["label"] for p in points(chart)] == ["2024-01", "2024-02", "2024-03"]
 
 
 def test_status_summary_bars_and_average_order_value_figures(orders: dict) -> None:
     status = _summary(orders, "status_summary")["chart"]
     assert status["kind"] == "bar" and status["top"] is None
-    assert [p["label"] for p in status["points"]] == sorted(STATUSES)
-    assert sum(p["value"] for p in status["points"]) == len(FIRST_RUN) + len(SECOND_RUN)
+    assert [p["label"] for p in points(status)] == sorted(STATUSES)
+    assert sum(p["value"] for p in points(status)) == len(FIRST_RUN) + len(SECOND_RUN)
     aov = _summary(orders, "average_order_value")
-    assert aov["chart"]["kind"] == "kpi" and aov["chart"]["points"] == []
+    assert aov["chart"]["kind"] == "kpi" and aov["chart"]["spec"] is None
     assert aov["row_count"] == 1
 
 
@@ -360,14 +367,14 @@ def test_generic_charts_for_summaries_without_hints(board: DashboardData) -> Non
     by_colour = _summary(widgets, "by_colour")  # CSV with a header
     assert [c["name"] for c in by_colour["columns"]] == ["colour", "widgets", "weight"]
     assert by_colour["chart"]["kind"] == "bar"
-    assert by_colour["chart"]["points"] == [
+    assert points(by_colour["chart"]) == [
         {"label": "red", "value": 3.0},
         {"label": "blue", "value": 7.0},
         {"label": "green", "value": 0.0},
     ]
     daily = _summary(widgets, "daily")  # a date label makes a line; a missing value stays
     assert daily["chart"]["kind"] == "line"
-    assert daily["chart"]["points"] == [
+    assert points(daily["chart"]) == [
         {"label": "2024-03-01", "value": 4.0},
         {"label": "2024-03-02", "value": None},
         {"label": "2024-03-03", "value": 6.0},
@@ -379,13 +386,13 @@ def test_every_read_goes_through_the_trino_query_layer(
     board: DashboardData, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen = []
-    real = data_module.run_trino_sql
+    real = sources_module.run_trino_sql
 
     def spy(connection, sql, database):
         seen.append(sql)
         return real(connection, sql, database)
 
-    monkeypatch.setattr(data_module, "run_trino_sql", spy)
+    monkeypatch.setattr(sources_module, "run_trino_sql", spy)
     board.dataset("orders")
     assert any('FROM "enriched/orders/sales_by_customer"' in sql for sql in seen)
     assert any('FROM "orders"' in sql for sql in seen)  # the catalogued table
@@ -455,55 +462,66 @@ def test_data_docs_files_stay_inside_data_docs(board: DashboardData) -> None:
     assert board.data_docs_file("missing.html") is None
 
 
-# --- the HTTP server ---------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def server(board: DashboardData) -> Iterator[DashboardServer]:
-    server = DashboardServer(board, port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+def test_data_docs_symlinks_out_of_data_docs_are_refused(tmp_path: Path) -> None:
+    """Only regular files whose real path is inside data_docs/ are read (issue 17)."""
+    lake = build_lake(tmp_path / "lake")
+    outside = tmp_path / "shadow"
+    outside.write_text("root:secret")
+    docs = tmp_path / "lake" / "data_docs"
+    (docs / "shadow.html").symlink_to(outside)
+    (docs / "etc").symlink_to(tmp_path)  # a linked folder
+    (docs / "inside.html").symlink_to(docs / "index.html")  # a link that stays inside
+    board = DashboardData(lake, DATABASE, TEST_DATASETS)
+    assert board.data_docs_file("shadow.html") is None
+    assert board.data_docs_file("etc/shadow") is None
+    assert board.data_docs_file("expectations") is None  # a folder
+    assert board.data_docs_file("inside.html").startswith(b"<html>")
+    assert (
+        board.data_docs_file("expectations/orders.html")
+        == b"<html><body>suite orders</body></html>"
+    )
 
 
-def _get(url: str, host: str | None = None) -> tuple[int, dict, bytes]:
-    request = urllib.request.Request(url, headers={"Host": host} if host else {})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
+# --- Vega-Lite specs ---------------------------------------------------------------------
+def test_bar_spec_keeps_the_points_order_and_titles_the_value() -> None:
+    chart = ChartSpec("bar", "status", "orders", None, "orders by status")
+    spec = summary_spec(chart, [{"label": "b", "value": 2.0}, {"label": "a", "value": 5.0}])
+    assert spec["data"]["values"] == [{"label": "b", "value": 2.0}, {"label": "a", "value": 5.0}]
+    assert spec["encoding"]["y"] == {
+        "field": "label",
+        "type": "nominal",
+        "sort": None,  # the SQL's order (top N by value), not alphabetical
+        "title": None,
+        "axis": {"labelLimit": 180},
+    }
+    assert spec["encoding"]["x"]["title"] == "orders"
+    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["bar", "text"]
+    assert "$schema" not in spec  # the page names the mode; nothing that looks like a URL
 
 
-def test_server_binds_loopback_and_serves_the_page_and_json(server: DashboardServer) -> None:
-    assert server.server_address[0] == "127.0.0.1"
-    status, headers, body = _get(server.url)
-    assert status == 200 and b'<script src="/static/app.js"' in body
-    assert "script-src 'self'" in headers["Content-Security-Policy"]
-    assert b"http://" not in body and b"https://" not in body  # nothing from the network
-    for name in ("app.js", "app.css"):
-        status, _, asset = _get(server.url + "static/" + name)
-        asset = asset.replace(b"http://www.w3.org/2000/svg", b"")  # a namespace, not a load
-        assert status == 200 and b"http://" not in asset and b"https://" not in asset
-    status, headers, body = _get(server.url + "api/datasets")
-    assert status == 200 and headers["Content-Type"].startswith("application/json")
-    assert [d["name"] for d in json.loads(body)["datasets"]] == ["orders", "widgets"]
-    status, _, body = _get(server.url + "api/datasets/orders")
-    assert status == 200 and json.loads(body)["name"] == "orders"
+def test_line_spec_breaks_at_missing_values() -> None:
+    chart = ChartSpec("line", "day", "made", None, "made by day")
+    spec = summary_spec(chart, [{"label": "d1", "value": 1.0}, {"label": "d2", "value": None}])
+    assert spec["mark"]["type"] == "line" and spec["mark"]["point"]
+    assert spec["mark"]["invalid"] == "break-paths-filter-domains"
+    assert spec["encoding"]["x"]["field"] == "label" and spec["encoding"]["x"]["title"] == "day"
+    assert spec["encoding"]["y"]["title"] == "made"
 
 
-def test_server_refuses_what_it_should(server: DashboardServer) -> None:
-    assert _get(server.url + "api/datasets/nope")[0] == 404
-    assert _get(server.url + "static/../data.py")[0] == 404
-    assert _get(server.url + "data-docs/..%2F_runs%2Fsecret.txt")[0] == 404
-    assert _get(server.url + "nowhere")[0] == 404
-    assert _get(server.url, host="attacker.example:80")[0] == 421  # DNS rebinding
+def test_no_spec_without_points_or_for_figures() -> None:
+    assert summary_spec(ChartSpec("bar", "k", "v"), []) is None
+    assert summary_spec(ChartSpec("kpi"), [{"label": "x", "value": 1}]) is None
+    assert rejections_spec({}) is None
 
 
-def test_server_serves_data_docs(server: DashboardServer) -> None:
-    status, headers, body = _get(server.url + "data-docs/" + VALIDATION_PAGE)
-    assert status == 200 and b"validation of 2024-03-02" in body
-    assert headers["Content-Type"].startswith("text/html")
-    status, _, body = _get(server.url + "data-docs/")  # redirected to the index
-    assert status == 200 and b"Data Docs" in body
+def test_rejections_spec_largest_reason_first(orders: dict) -> None:
+    spec = rejections_spec({"b": 1, "a": 1, "c": 4})
+    assert spec["data"]["values"] == [
+        {"label": "c", "value": 4},
+        {"label": "a", "value": 1},
+        {"label": "b", "value": 1},
+    ]
+    assert spec["layer"][0]["mark"]["color"] == BAD
+    assert orders["latest_run"]["rejections_chart"] == rejections_spec(
+        RUNS["2024-03-02"]["rejections_by_reason"]
+    )

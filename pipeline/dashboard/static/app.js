@@ -1,10 +1,10 @@
-// The results dashboard: fetches /api/datasets and /api/datasets/<name>, draws SVG charts.
-// Every value from the lake reaches the DOM through textContent or setAttribute, never as
-// markup. No libraries and nothing from the network.
+// The results dashboard: fetches /api/datasets and /api/datasets/<name>, renders the
+// Vega-Lite specs they carry with vega-embed. Every value from the lake reaches the DOM
+// through textContent or setAttribute (or Vega's SVG text), never as markup. Nothing is
+// loaded from the network: the chart library comes from this server's /vendor/.
 "use strict";
 
 (function () {
-  const SVG_NS = "http://www.w3.org/2000/svg";
   const COUNT_LABELS = [
     ["rows_read", "Rows read", ""],
     ["rows_valid", "Rows valid", "kpi-good"],
@@ -16,21 +16,10 @@
   ];
   const intFormat = new Intl.NumberFormat("en-US");
   const numFormat = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });
-  const compactFormat = new Intl.NumberFormat("en-US", {
-    notation: "compact",
-    maximumFractionDigits: 1,
-  });
 
   // --- DOM helpers -------------------------------------------------------------------------
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
-    setAttrs(node, attrs);
-    append(node, children);
-    return node;
-  }
-
-  function svgEl(tag, attrs, ...children) {
-    const node = document.createElementNS(SVG_NS, tag);
     setAttrs(node, attrs);
     append(node, children);
     return node;
@@ -73,10 +62,6 @@
     return seconds < 10 ? `${seconds.toFixed(2)} s` : `${seconds.toFixed(1)} s`;
   }
 
-  function truncate(text, length) {
-    return text.length > length ? `${text.slice(0, length - 1)}…` : text;
-  }
-
   function cellText(value) {
     if (value === null || value === undefined) return "null";
     if (typeof value === "object") return JSON.stringify(value);
@@ -84,170 +69,61 @@
   }
 
   // --- charts ------------------------------------------------------------------------------
-  function niceTicks(low, high, count) {
-    const raw = (high - low) / count;
-    const magnitude = Math.pow(10, Math.floor(Math.log10(raw)));
-    const step = [1, 2, 2.5, 5, 10].map((s) => s * magnitude).find((s) => raw <= s);
-    const start = Math.floor(low / step) * step;
-    const ticks = [];
-    for (let tick = start; tick < high + step / 2; tick += step) {
-      ticks.push(Number(tick.toPrecision(12)));
-      if (ticks.length > 20) break;
-    }
-    return ticks;
+  // The server builds each chart's Vega-Lite spec (pipeline/dashboard/charts.py); vega-embed
+  // renders it as SVG. The library is served from this machine (/vendor/, node_modules) and
+  // loaded only when the server has it; without it the page shows one line and the tables.
+  const VENDOR_SCRIPTS = ["/vendor/vega.min.js", "/vendor/vega-lite.min.js", "/vendor/vega-embed.min.js"];
+  const EMBED_OPTIONS = {
+    mode: "vega-lite",
+    renderer: "svg",
+    actions: false,
+    defaultStyle: false, // its stylesheet would be an inline <style>, which the CSP refuses
+    tooltip: { disableDefaultStyle: true },
+  };
+  let chartsReady = null; // a promise: true once vegaEmbed exists, false without the library
+  let pendingCharts = [];
+
+  function loadScript(src) {
+    return new Promise((resolve, reject) => {
+      const script = el("script", { src: src });
+      script.addEventListener("load", resolve);
+      script.addEventListener("error", () => reject(new Error(`${src} did not load`)));
+      document.head.appendChild(script);
+    });
   }
 
-  // Horizontal bars: one row per point, label left, value right of the bar.
-  function barChart(points, options) {
-    const opts = Object.assign({ width: 560, barClass: "bar", name: "" }, options);
-    const rowHeight = 26;
-    const labelWidth = 160;
-    const valueWidth = 90;
-    const plotWidth = opts.width - labelWidth - valueWidth;
-    const height = points.length * rowHeight + 8;
-    const values = points.map((p) => p.value);
-    const low = Math.min(0, ...values);
-    const high = Math.max(0, ...values);
-    const span = high - low || 1;
-    const zeroX = labelWidth + (-low / span) * plotWidth;
-    const chart = svgEl("svg", {
-      class: "chart chart-bar",
-      viewBox: `0 0 ${opts.width} ${height}`,
-      role: "img",
-      "aria-label": opts.name,
-      "data-points": points.length,
-    });
-    chart.appendChild(svgEl("line", { class: "axis", x1: zeroX, x2: zeroX, y1: 2, y2: height - 4 }));
-    points.forEach((point, index) => {
-      const y = 4 + index * rowHeight;
-      const width = Math.abs(point.value) / span * plotWidth;
-      const x = point.value >= 0 ? zeroX : zeroX - width;
-      const label = String(point.label);
-      const tip = `${label}: ${fmtNumber(point.value)}`;
-      chart.appendChild(
-        svgEl(
-          "g",
-          { class: "bar-row" },
-          svgEl(
-            "text",
-            {
-              class: "bar-label",
-              x: labelWidth - 8,
-              y: y + rowHeight / 2,
-              "text-anchor": "end",
-              "dominant-baseline": "middle",
-            },
-            truncate(label, 24),
-            svgEl("title", { text: tip }),
-          ),
-          svgEl(
-            "rect",
-            {
-              class: `bar ${opts.barClass}`,
-              x: x,
-              y: y + 4,
-              width: Math.max(width, point.value === 0 ? 0 : 1),
-              height: rowHeight - 8,
-              rx: 3,
-              "data-label": label,
-              "data-value": point.value,
-            },
-            svgEl("title", { text: tip }),
-          ),
-          svgEl(
-            "text",
-            {
-              class: "bar-value",
-              x: (point.value >= 0 ? x + width : zeroX) + 6,
-              y: y + rowHeight / 2,
-              "dominant-baseline": "middle",
-            },
-            fmtNumber(point.value),
-          ),
-        ),
-      );
-    });
-    return chart;
+  function loadChartLibrary(charts) {
+    if (!chartsReady) {
+      chartsReady = !charts.available
+        ? Promise.resolve(false)
+        : typeof window.vegaEmbed === "function"
+          ? Promise.resolve(true)
+          : VENDOR_SCRIPTS.reduce((done, src) => done.then(() => loadScript(src)), Promise.resolve()).then(
+            () => typeof window.vegaEmbed === "function",
+          );
+    }
+    return chartsReady;
   }
 
-  // A line over ordered labels (months, dates), with a point per value.
-  function lineChart(points, options) {
-    const opts = Object.assign({ width: 560, height: 260, name: "" }, options);
-    const margin = { left: 64, right: 20, top: 14, bottom: 46 };
-    const plotWidth = opts.width - margin.left - margin.right;
-    const plotHeight = opts.height - margin.top - margin.bottom;
-    const values = points.filter((p) => p.value !== null).map((p) => p.value);
-    let low = Math.min(0, ...values);
-    let high = Math.max(0, ...values);
-    if (high === low) high = low + 1;
-    const ticks = niceTicks(low, high, 4);
-    low = ticks[0];
-    high = ticks[ticks.length - 1];
-    const x = (i) =>
-      points.length === 1 ? margin.left + plotWidth / 2 : margin.left + (i * plotWidth) / (points.length - 1);
-    const y = (v) => margin.top + plotHeight - ((v - low) / (high - low)) * plotHeight;
-    const chart = svgEl("svg", {
-      class: "chart chart-line",
-      viewBox: `0 0 ${opts.width} ${opts.height}`,
-      role: "img",
-      "aria-label": opts.name,
-      "data-points": values.length,
-    });
-    for (const tick of ticks) {
-      chart.appendChild(
-        svgEl("line", { class: "grid-line", x1: margin.left, x2: opts.width - margin.right, y1: y(tick), y2: y(tick) }),
-      );
-      chart.appendChild(
-        svgEl(
-          "text",
-          { class: "tick", x: margin.left - 8, y: y(tick), "text-anchor": "end", "dominant-baseline": "middle" },
-          compactFormat.format(tick),
-        ),
-      );
-    }
-    const baseY = y(Math.max(low, 0));
-    chart.appendChild(
-      svgEl("line", { class: "axis", x1: margin.left, x2: opts.width - margin.right, y1: baseY, y2: baseY }),
+  // A placeholder that vega-embed fills once the library is there.
+  function chart(spec, name) {
+    const container = el("div", { class: "chart", role: "img", "aria-label": name, "data-chart": name });
+    pendingCharts.push(
+      chartsReady.then((ready) => {
+        if (!ready) {
+          container.remove();
+          return;
+        }
+        return window
+          .vegaEmbed(container, spec, EMBED_OPTIONS)
+          .then(() => container.setAttribute("data-rendered", "1"))
+          .catch((error) => {
+            console.error(`chart ${name}:`, error);
+            container.replaceChildren(el("div", { class: "run-error", text: `Chart failed: ${error.message}` }));
+          });
+      }),
     );
-    const step = Math.max(1, Math.ceil(points.length / 8));
-    points.forEach((point, i) => {
-      if (i % step !== 0 && i !== points.length - 1) return;
-      if (i === points.length - 1 && i % step !== 0 && i % step < step / 2) return;
-      chart.appendChild(
-        svgEl(
-          "text",
-          { class: "tick x-tick", x: x(i), y: opts.height - margin.bottom + 18, "text-anchor": "middle" },
-          truncate(String(point.label), 12),
-        ),
-      );
-    });
-    // The line, broken where a value is missing; the area only under an unbroken line.
-    let path = "";
-    let pen = "M";
-    points.forEach((point, i) => {
-      if (point.value === null) {
-        pen = "M";
-        return;
-      }
-      path += `${pen}${x(i).toFixed(1)},${y(point.value).toFixed(1)} `;
-      pen = "L";
-    });
-    if (values.length > 1 && values.length === points.length) {
-      const area = `${path}L${x(points.length - 1).toFixed(1)},${baseY} L${x(0).toFixed(1)},${baseY} Z`;
-      chart.appendChild(svgEl("path", { class: "area", d: area }));
-    }
-    if (path) chart.appendChild(svgEl("path", { class: "line", d: path.trim() }));
-    points.forEach((point, i) => {
-      if (point.value === null) return;
-      chart.appendChild(
-        svgEl(
-          "circle",
-          { class: "point", cx: x(i), cy: y(point.value), r: 4, "data-label": point.label, "data-value": point.value },
-          svgEl("title", { text: `${point.label}: ${fmtNumber(point.value)}` }),
-        ),
-      );
-    });
-    return chart;
+    return container;
   }
 
   // --- tables ------------------------------------------------------------------------------
@@ -317,11 +193,8 @@
   }
 
   function rejectionsCard(run) {
-    const entries = Object.entries(run.rejections_by_reason || {})
-      .map(([label, value]) => ({ label, value }))
-      .sort((a, b) => b.value - a.value || a.label.localeCompare(b.label));
-    const body = entries.length
-      ? barChart(entries, { barClass: "bar-reason", name: "rejections by reason" })
+    const body = run.rejections_chart
+      ? chart(run.rejections_chart, "rejections by reason")
       : el("div", { class: "empty", text: "No rejected rows in this run." });
     return el(
       "div",
@@ -371,14 +244,13 @@
       card.appendChild(el("div", { class: "run-error", text: summary.error }));
       return card;
     }
-    const chart = summary.chart;
-    card.setAttribute("data-chart-kind", chart.kind);
+    const kind = summary.chart.kind;
+    card.setAttribute("data-chart-kind", kind);
     head.appendChild(el("span", { class: "muted", text: `${fmtInt(summary.row_count)} rows` }));
-    if (chart.kind === "bar" || chart.kind === "line") {
-      const name = `${summary.name}: ${chart.title}`;
-      card.appendChild(el("div", { class: "table-note", text: chart.title }));
-      card.appendChild(chart.kind === "bar" ? barChart(chart.points, { name }) : lineChart(chart.points, { name }));
-    } else if (chart.kind === "kpi" && summary.rows.length) {
+    if (summary.chart.spec) {
+      card.appendChild(el("div", { class: "table-note", text: summary.chart.title }));
+      card.appendChild(chart(summary.chart.spec, `${summary.name}: ${summary.chart.title}`));
+    } else if (kind === "kpi" && summary.rows.length) {
       const row = summary.rows[0];
       card.appendChild(
         el(
@@ -565,6 +437,12 @@
         docs.classList.add("disabled");
         docs.textContent = "Data Docs (none yet)";
       }
+      const note = document.getElementById("charts-note");
+      note.hidden = overview.charts.available;
+      note.textContent = overview.charts.available ? "" : `${overview.charts.message}; the tables below are complete.`;
+      chartsReady = null;
+      pendingCharts = [];
+      loadChartLibrary(overview.charts);
       document.getElementById("dataset-nav").replaceChildren(
         ...overview.datasets.map((d) => el("a", { href: `#dataset-${d.name}`, text: d.name })),
       );
@@ -586,6 +464,7 @@
           }
         }),
       );
+      await Promise.all(pendingCharts);
       document.body.dataset.state = "ready";
     } catch (error) {
       showError(`Could not load the dashboard: ${error.message}`);
