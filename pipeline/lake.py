@@ -32,11 +32,15 @@ class UnsafeKeyError(ValueError):
 
 
 def safe_relative_key(key: str) -> str:
-    """Normalise a relative key and refuse anything that escapes its prefix."""
-    parts = key.replace("\\", "/").split("/")
-    if key.startswith("/") or any(part in ("", ".", "..") for part in parts):
+    """Refuse a relative key that could escape its prefix (absolute, ``.``/``..``/empty segment).
+
+    ``/`` is the only separator, as in S3 and on POSIX: a backslash is part of a name, never
+    turned into a folder (which made ``a\\b.csv`` name a file that does not exist, and
+    ``x\\..\\..\\y.csv`` look like an escape and stop the listing of the whole dataset).
+    """
+    if key.startswith("/") or any(part in ("", ".", "..") for part in key.split("/")):
         raise UnsafeKeyError(f"unsafe key {key!r}")
-    return "/".join(parts)
+    return key
 
 
 class S3ArrowFileSystem(ArrowFSWrapper):

@@ -6,6 +6,7 @@ as its dataset's contract at all (otherwise it is quarantined whole as ``bad_fil
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 
@@ -19,6 +20,22 @@ class FileContract:
     def accepts_name(self, key: str) -> bool:
         name = key.rsplit("/", 1)[-1]
         return not name.startswith((".", "_")) and name.lower().endswith(self.suffixes)
+
+
+def name_problem(key: str) -> str | None:
+    """Why the pipeline will not process a file under this key, or None.
+
+    A backslash reads as a folder separator to Windows tools, and to anything that
+    "normalises" paths, so the same key could name another file there
+    (``x\\..\\..\\evil.csv``); control characters break log lines and lineage columns.
+    Such a file is quarantined whole as ``bad_file`` with this reason, and the rest of the
+    landing goes on.
+    """
+    if "\\" in key:
+        return "file name contains a backslash ('\\'): rename it with '/' folders only"
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in key):
+        return "file name contains control characters or bytes that are not UTF-8"
+    return None
 
 
 CONTRACTS: dict[str, FileContract] = {

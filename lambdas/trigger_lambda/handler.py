@@ -13,11 +13,11 @@ import logging
 import os
 import time
 
-from .contracts import contract_for
+from .contracts import contract_for, name_problem
 from .events import BadEvent, parse_event
 from .ledger import processed_files
-from .preflight import DEFAULT_MAX_BYTES, preflight
-from .storage import check_key, stat, storage_for
+from .preflight import DEFAULT_MAX_BYTES, PreflightResult, preflight
+from .storage import ObjectInfo, Storage, UnsafeKeyError, check_key, stat, storage_for
 
 log = logging.getLogger("trigger_lambda")
 log.setLevel(logging.INFO)
@@ -30,6 +30,22 @@ def quarantine_key(dataset: str, run_date: str, key: str) -> str:
     prefix = f"raw/{dataset}/"
     relative = key[len(prefix) :] if key.startswith(prefix) else key
     return f"quarantine/{dataset}/files/run_date={run_date}/{relative}"
+
+
+def inspect(storage: Storage, key: str) -> tuple[ObjectInfo, str | None]:
+    """The object under ``key`` and, when it must not be opened at all, why.
+
+    A symlink (local lakes) is never followed: it could point anywhere on the machine.
+    A key with ``.``/``..``/empty segments (S3 allows them) cannot be addressed safely.
+    Both are ``bad_file`` entries of the manifest, not copied to quarantine.
+    """
+    try:
+        info = stat(storage, check_key(key))
+    except UnsafeKeyError:
+        return ObjectInfo(key, 0, 0.0), "unsafe key ('.', '..' or empty segment): not read"
+    if info.symlink:
+        return info, "a symbolic link, not followed: put the file itself under raw/"
+    return info, None
 
 
 def handler(event: dict, context: object = None) -> dict:
@@ -45,14 +61,21 @@ def handler(event: dict, context: object = None) -> dict:
     max_bytes = int(os.environ.get("PIPELINE_MAX_FILE_BYTES", DEFAULT_MAX_BYTES))
     earlier = {f.sha256: f.key for f in processed_files(storage, request.dataset, request.run_date)}
 
-    infos = sorted(
-        (stat(storage, check_key(key)) for key in dict.fromkeys(request.keys)),
-        key=lambda info: (info.modified, info.key),
+    inspected = sorted(
+        (inspect(storage, key) for key in dict.fromkeys(request.keys)),
+        key=lambda pair: (pair[0].modified, pair[0].key),
     )
     seen: dict[str, str] = {}
     entries = []
-    for order, info in enumerate(infos):
-        result = preflight(storage, info, contract, max_bytes)
+    for order, (info, unreadable) in enumerate(inspected):
+        if unreadable:  # never opened: a link or a key that cannot be addressed safely
+            result = PreflightResult(info.key, info.size, info.modified, ok=False)
+            result.detail = unreadable
+        else:
+            result = preflight(storage, info, contract, max_bytes)
+            problem = name_problem(info.key)
+            if problem:
+                result.ok, result.detail = False, problem
         entry = {
             "key": info.key,
             "order": order,
@@ -64,7 +87,8 @@ def handler(event: dict, context: object = None) -> dict:
         }
         if not result.ok:
             entry.update(status=BAD_FILE, reason=BAD_FILE, detail=result.detail)
-            storage.copy(info.key, quarantine_key(request.dataset, request.run_date, info.key))
+            if not unreadable:
+                storage.copy(info.key, quarantine_key(request.dataset, request.run_date, info.key))
             log.warning("bad_file %s: %s", info.key, result.detail)
         elif result.sha256 in earlier or result.sha256 in seen:
             original = earlier.get(result.sha256) or seen[result.sha256]

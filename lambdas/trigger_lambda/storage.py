@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat as stat_module
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +20,15 @@ class UnsafeKeyError(ValueError):
 
 
 def check_key(key: str) -> str:
-    """Refuse keys that are absolute or contain empty, ``.`` or ``..`` segments."""
+    """Refuse keys that are absolute or contain empty, ``.`` or ``..`` segments.
+
+    ``/`` is the only separator, as in S3 and on POSIX: a backslash is an ordinary
+    character of a name (``x\\..\\y.csv`` is one file in its folder, not two levels up).
+    Whether the pipeline *processes* such a name is the contract's call
+    (:func:`trigger_lambda.contracts.name_problem`).
+    """
     parts = key.split("/")
-    if not key or key.startswith("/") or "\\" in key or any(p in ("", ".", "..") for p in parts):
+    if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
         raise UnsafeKeyError(f"unsafe key {key!r}")
     return key
 
@@ -31,6 +38,7 @@ class ObjectInfo:
     key: str
     size: int
     modified: float  # epoch seconds, UTC
+    symlink: bool = False  # local lakes only: S3 has no links
 
 
 class Storage(Protocol):
@@ -81,6 +89,17 @@ class LocalStorage:
     def exists(self, key: str) -> bool:
         return self._path(key).exists()
 
+    def stat(self, key: str) -> ObjectInfo:
+        """The object itself, not what it links to: a symlink is reported as one (and its
+        target is never opened), wherever it points."""
+        path = self.root / check_key(key)
+        if self.root != path.parent.resolve() and self.root not in path.parent.resolve().parents:
+            raise UnsafeKeyError(f"key {key!r} resolves outside the lake")
+        info = path.lstat()
+        return ObjectInfo(
+            key, info.st_size, info.st_mtime, symlink=stat_module.S_ISLNK(info.st_mode)
+        )
+
 
 class S3Storage:
     """A lake in an S3 bucket (``s3://bucket`` root)."""
@@ -128,7 +147,6 @@ def storage_for(lake_root: str) -> Storage:
 def stat(storage: Storage, key: str) -> ObjectInfo:
     """Size and modification time of one object."""
     if isinstance(storage, LocalStorage):
-        info = storage._path(key).stat()
-        return ObjectInfo(key, info.st_size, info.st_mtime)
+        return storage.stat(key)
     head = storage.client.head_object(Bucket=storage.bucket, Key=check_key(key))
     return ObjectInfo(key, head["ContentLength"], head["LastModified"].timestamp())

@@ -247,10 +247,19 @@ def list_raw_files(lake_root: str | Path) -> list[RawFile]:
     found = []
     for path in raw_dir.rglob("*"):
         key = path.relative_to(root).as_posix()
-        if path.is_file() and is_raw_name(key):
-            mtime = path.stat().st_mtime
+        regular = path.is_file() and not path.is_symlink()
+        # a link is never read, but reported: to a data file by name, to a folder always
+        linked = path.is_symlink() and (is_raw_name(key) or path.is_dir())
+        if (regular and is_raw_name(key)) or linked:
+            mtime = path.lstat().st_mtime
             found.append(RawFile(key, mtime, landing_date_of(key, mtime)))
     return sorted(found, key=_file_order)
+
+
+def refused_unread(root: Path, key: str) -> bool:
+    """Whole files rejected on their name or kind alone: symlinks, names with a backslash
+    or a control character."""
+    return (root / key).is_symlink() or "\\" in key or any(ord(c) < 32 for c in key)
 
 
 def _file_order(raw: RawFile) -> tuple[float, str]:
@@ -476,6 +485,9 @@ def run_one(root: Path, run_date: date, files: list[RawFile], seen: set[str]) ->
     run = RunCounts(run_date)
     candidates: list[tuple[int, int, str, Order]] = []
     for position, raw in enumerate(sorted(files, key=_file_order)):
+        if refused_unread(root, raw.key):
+            run.files[raw.key] = FileCounts(raw.key, checksum="", reason=BAD_FILE)
+            continue
         data = (root / raw.key).read_bytes()
         counts = FileCounts(raw.key, checksum=hashlib.sha256(data).hexdigest())
         run.files[raw.key] = counts

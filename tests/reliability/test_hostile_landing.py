@@ -60,6 +60,11 @@ def hostile_files(folder) -> dict[str, bytes]:
     }
 
 
+# names that once stopped the listing of the whole dataset (backslashes read as folders)
+BACKSLASH_NAMES = ("x\\..\\..\\evil.csv", "a\\b.csv")
+LINKS = {"linked.csv": "secret.csv", "linked folder": "folder", "dangling.csv": "missing.csv"}
+
+
 @pytest.fixture(scope="module")
 def hostile_lake(tmp_path_factory):
     base = tmp_path_factory.mktemp("hostile")
@@ -68,6 +73,16 @@ def hostile_lake(tmp_path_factory):
     folder = lake / f"raw/orders/dt={DAY}"
     for name, data in hostile_files(folder).items():
         (folder / name).write_bytes(data)
+    for name in BACKSLASH_NAMES:
+        (folder / name).write_bytes((HEADER + "o-bs,c,2024-04-30,pending,1,1,US,\n").encode())
+    outside = base / "outside"  # what links point at: never to be read or copied
+    (outside / "folder").mkdir(parents=True)
+    (outside / "secret.csv").write_bytes(
+        (HEADER + "o-secret,c,2024-04-30,pending,1,1,US,\n").encode()
+    )
+    (outside / "folder" / "inside.csv").write_bytes((outside / "secret.csv").read_bytes())
+    for name, target in LINKS.items():
+        (folder / name).symlink_to(outside / target)
     before_outside = sorted(p.name for p in base.iterdir())
     result = pipeline_cli(
         "run", "orders", "--lake", str(lake), "--date", str(DAY), airflow_home=base / "af"
@@ -104,6 +119,22 @@ def test_every_hostile_file_got_a_verdict(hostile_lake):
         assert files[name]["rows_valid"] == 1, name
 
 
+def test_odd_names_and_symlinks_are_bad_files_with_their_reason(hostile_lake):
+    lake = hostile_lake[0]
+    files = {f["key"].rsplit("/", 1)[-1]: f for f in run_record(lake, "orders", str(DAY))["files"]}
+    for name in BACKSLASH_NAMES:
+        assert files[name]["reason"] == "bad_file" and "backslash" in files[name]["detail"]
+        quarantined = lake / f"quarantine/orders/files/run_date={DAY}/dt={DAY}" / name
+        assert quarantined.read_bytes() == (lake / f"raw/orders/dt={DAY}" / name).read_bytes()
+    for name in LINKS:
+        assert files[name]["reason"] == "bad_file" and "symbolic link" in files[name]["detail"]
+        assert files[name]["rows_read"] == 0
+    processed = {r["order_id"] for r in parquet_rows(lake / "processed/orders")}
+    assert not {"o-bs", "O-BS", "o-secret", "O-SECRET"} & processed
+    quarantine = lake / f"quarantine/orders/files/run_date={DAY}"
+    assert not [p for p in quarantine.rglob("*") if p.name in LINKS or p.name == "inside.csv"]
+
+
 def test_sql_looking_values_are_stored_verbatim_and_nothing_was_executed(hostile_lake):
     lake = hostile_lake[0]
     processed = {r["order_id"]: r for r in parquet_rows(lake / "processed/orders")}
@@ -124,4 +155,6 @@ def test_nothing_was_written_outside_the_lake(hostile_lake):
     ]
     for root, _dirs, names in os.walk(lake):
         for name in names:
+            if name in LINKS:  # the test's own links into raw/: rejected, never followed
+                continue
             assert os.path.realpath(os.path.join(root, name)).startswith(str(lake.resolve()))

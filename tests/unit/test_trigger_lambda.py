@@ -120,9 +120,13 @@ def test_bad_events_are_refused_with_a_message(event):
     assert response["ok"] is False and response["error"]
 
 
-def test_keys_escaping_the_lake_are_refused(lake_root):
-    with pytest.raises(ValueError, match="unsafe key"):
-        invoke(lake_root, ["raw/orders/../../etc/passwd"])
+def test_keys_escaping_the_lake_are_bad_files_never_read(lake_root):
+    good = put(lake_root, f"raw/orders/dt={DAY}/a.csv", GOOD)
+    response = invoke(lake_root, ["raw/orders/../../etc/passwd", good])
+    assert response["counts"] == {"accepted": 1, "bad_file": 1, "duplicate_file": 0}
+    [refused] = [e for e in manifest(lake_root)["files"] if e["status"] == "bad_file"]
+    assert refused["key"] == "raw/orders/../../etc/passwd" and "unsafe key" in refused["detail"]
+    assert not (lake_root / "quarantine").exists()
 
 
 def test_a_copy_recorded_as_duplicate_by_a_later_run_does_not_shadow_the_original(lake_root):
