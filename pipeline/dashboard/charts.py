@@ -145,7 +145,7 @@ def bar_spec(points: list[dict], value_title: str, color: str = ACCENT) -> dict:
     """Horizontal bars, one per ``{label, value}`` point, in the points' order, values beside."""
     bar = {"mark": {"type": "bar", "color": color, "tooltip": True, "cornerRadiusEnd": 3}}
     text = {
-        "mark": {"type": "text", "align": "left", "dx": 4, "color": "#1d2330"},
+        "mark": {"type": "text", "align": "left", "dx": 4, "color": "#1d2330", "aria": False},
         "encoding": {"text": {"field": "value", "type": "quantitative", "format": ",.2~f"}},
     }
     return {

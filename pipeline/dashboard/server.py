@@ -89,6 +89,7 @@ def vendor_files(node_modules: Path = NODE_MODULES) -> dict[str, Path] | None:
 def create_app(data: DashboardData, vendor: Mapping[str, Path] | None = None) -> Flask:
     """The dashboard over ``data``; ``vendor`` as :func:`vendor_files` returns (None: no charts)."""
     app = Flask(__name__, static_folder=None)
+    app.url_map.merge_slashes = False  # "/data-docs//etc/x" is refused, not redirected
     static_files = {p.name: p for p in STATIC_DIR.iterdir() if p.suffix in STATIC_TYPES}
 
     @app.before_request
@@ -203,7 +204,7 @@ def make_dashboard_server(app: Flask, port: int = DEFAULT_PORT) -> BaseWSGIServe
 
 
 def server_url(server: BaseWSGIServer) -> str:
-    return f"http://{HOST}:{server.server_port}/"
+    return f"http://{HOST}:{server.port}/"
 
 
 def source_for_target(lake: Lake, database: str) -> tuple[SourceFactory, str]:

@@ -1,14 +1,19 @@
 """The dashboard in a real headless Chromium, driven over the DevTools protocol.
 
-The server runs in a thread against the sample lake of ``tests/unit/test_dashboard_data.py``
-(Parquet made with pyarrow, crawled, summarised by the real Athena step: no Spark). The
-browser loads the page, the test waits for the page's scripts to finish rendering, then
-checks the DOM against the data: one SVG bar per chart point, one line point per value,
-one table row per summary row and per run, the counts, the Data Docs links, that a
-customer id carrying markup shows as text, that nothing was requested from anywhere but
-the dashboard, and that no script error happened. It also saves a full-page screenshot
-(``DASHBOARD_SCREENSHOT=path.png`` keeps a copy). Chromium is Debian's ``chromium``
-package; without it the test skips (and fails under CI, where bootstrap installs it).
+The Flask app runs on werkzeug's server in a thread against the sample lake of
+``tests/unit/test_dashboard_data.py`` (Parquet made with pyarrow, crawled, summarised by
+the real Athena step: no Spark), with the real Vega/Vega-Lite/vega-embed from
+``node_modules/``. The browser loads the page, the test waits until the page's scripts and
+every vega-embed chart have rendered, then checks the DOM against the data: one Vega bar
+mark per chart point, one line point per value, one table row per summary row and per run,
+the counts, the Data Docs links, that a customer id carrying markup shows as text, that
+nothing was requested from anywhere but the dashboard, and that no script error happened.
+A screenshot of each chart's region (PNG decoded here) must hold pixels of its marks'
+colour, so a chart that draws axes but no bars or line fails; a full-page screenshot is
+saved too (``DASHBOARD_SCREENSHOT=path.png`` keeps a copy). Chromium is Debian's
+``chromium`` package and the chart library comes from ``npm ci``; without either the test
+skips (and fails under CI, where bootstrap installs both). Without the chart library the
+page says so in one line and still shows its tables (checked last, on a second server).
 
 A second test runs ``pipeline dashboard --port 0`` as a process and stops it with Ctrl-C.
 """
@@ -20,20 +25,29 @@ import json
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
+import zlib
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from werkzeug.serving import BaseWSGIServer
 
-from pipeline.dashboard.charts import TOP_N
+from pipeline.dashboard.charts import ACCENT, BAD, TOP_N
 from pipeline.dashboard.data import DashboardData
-from pipeline.dashboard.server import DashboardServer
+from pipeline.dashboard.server import (
+    CHARTS_MISSING,
+    create_app,
+    make_dashboard_server,
+    server_url,
+    vendor_files,
+)
 from pipeline.datasets import DATASETS
 from tests.unit.test_dashboard_data import (
     DATABASE,
@@ -62,33 +76,48 @@ CHROMIUM_FLAGS = (
     "--window-size=1400,1000",
 )
 INSTALL_HINT = "apt-get update && apt-get install -y chromium"
+MIN_MARK_PIXELS = 40  # pixels of a chart's mark colour its screenshot must hold at least
 
 # Everything the test reads from the rendered page, in one evaluation.
 DOM_REPORT = """(() => {
   const q = (sel, root = document) => Array.from(root.querySelectorAll(sel));
+  // Vega's SVG marks carry "<field title>: <value>; ..." in aria-label.
+  const aria = (node) => node.getAttribute("aria-label") || "";
+  const bars = (root) => (root ? q("g.mark-rect.role-mark path", root) : []).map((m) => {
+    const [value, label] = aria(m).split("; label: ");
+    return [label, Number(value.split(": ").pop())];
+  });
+  const dots = (root) => q("g.mark-symbol.role-mark path", root).map(
+    (m) => aria(m).slice(aria(m).indexOf(": ") + 2, aria(m).lastIndexOf("; ")));
   const banner = document.getElementById("error");
   return {
     state: document.body.dataset.state,
     error: banner.hidden ? null : banner.textContent,
     headerDocs: document.getElementById("data-docs-link").getAttribute("href"),
     images: document.images.length,
+    chartsNote: document.getElementById("charts-note").hidden
+      ? null : document.getElementById("charts-note").textContent,
+    charts: q(".chart").map((c) => {
+      const r = c.getBoundingClientRect();
+      return { name: c.dataset.chart, x: r.left + window.scrollX, y: r.top + window.scrollY,
+               width: r.width, height: r.height };
+    }),
     xss: window.__xss === 1,
     datasets: q("section.dataset").map((s) => ({
       name: s.dataset.dataset,
       kpis: Object.fromEntries(
         q(".kpis .kpi", s).map((k) => [k.dataset.field, Number(k.dataset.value)])),
-      rejectionBars: q("[data-card=rejections] svg rect.bar", s).map(
-        (r) => [r.dataset.label, Number(r.dataset.value)]),
+      rejectionBars: bars(s.querySelector("[data-card=rejections]")),
       fileRows: q(".files-table tbody tr", s).map((tr) => q("td", tr).map((td) => td.textContent)),
       noRuns: s.querySelector(".no-runs") !== null,
       summaries: q(".card.summary", s).map((c) => ({
         name: c.dataset.summary,
         kind: c.dataset.chartKind,
-        svgs: q("svg", c).length,
-        svgPoints: q("svg", c).map((g) => Number(g.dataset.points)),
-        bars: q("svg rect.bar", c).map((r) => r.dataset.label),
-        points: q("svg circle.point", c).map((p) => p.dataset.label),
-        line: q("svg path.line", c).length,
+        svgs: q(".chart svg", c).length,
+        rendered: q(".chart[data-rendered]", c).length,
+        bars: bars(c).map(([label]) => label),
+        points: dots(c),
+        line: q("g.mark-line.role-mark path", c).length,
         rows: q(".summary-table tbody tr", c).length,
         firstCells: q(".summary-table tbody tr:first-child td", c).map((td) => td.textContent),
         figures: q(".kpi-figures .kpi", c).length,
@@ -163,28 +192,51 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="module")
+def vendor() -> dict[str, Path]:
+    files = vendor_files()
+    if files is None:
+        message = "the chart library is not in node_modules/ (run `npm ci` in the repo root)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return files
+
+
+@pytest.fixture(scope="module")
 def lake_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("dashboard-browser") / "lake"
     build_lake(root)
     return root
 
 
-@pytest.fixture(scope="module")
-def dashboard(lake_dir: Path) -> Iterator[DashboardServer]:
-    from pipeline.lake import Lake
+class Dashboard:
+    """A dashboard served in a thread; ``url`` as the command prints it."""
 
-    server = DashboardServer(DashboardData(Lake(str(lake_dir)), DATABASE, TEST_DATASETS), port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    def __init__(self, lake_dir: Path, vendor: dict[str, Path] | None) -> None:
+        from pipeline.lake import Lake
+
+        board = DashboardData(Lake(str(lake_dir)), DATABASE, TEST_DATASETS)
+        self.server: BaseWSGIServer = make_dashboard_server(create_app(board, vendor), port=0)
+        self.url = server_url(self.server)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def dashboard(lake_dir: Path, vendor: dict[str, Path]) -> Iterator[Dashboard]:
+    served = Dashboard(lake_dir, vendor)
+    yield served
+    served.stop()
 
 
 @pytest.fixture(scope="module")
 def page(
-    chromium: str, dashboard: DashboardServer, tmp_path_factory: pytest.TempPathFactory
+    chromium: str, dashboard: Dashboard, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[dict, DevTools]]:
     """The loaded page's DOM report, and the DevTools session (events collected)."""
     workdir = tmp_path_factory.mktemp("chromium")
@@ -217,15 +269,7 @@ def page(
         devtools = DevTools(ws_url)
         for domain in ("Page", "Runtime", "Network", "Log"):
             devtools.call(f"{domain}.enable")
-        devtools.call("Page.navigate", url=dashboard.url)
-        deadline = time.monotonic() + 30
-        while devtools.evaluate("document.body ? document.body.dataset.state : null") != "ready":
-            state = devtools.evaluate("document.body ? document.body.dataset.state : null")
-            banner = "document.getElementById('error').textContent"
-            assert state != "error", devtools.evaluate(banner)
-            assert time.monotonic() < deadline, f"the page did not finish rendering (state {state})"
-            time.sleep(0.2)
-        yield devtools.evaluate(DOM_REPORT), devtools
+        yield load_page(devtools, dashboard.url), devtools
     finally:
         if devtools is not None:
             devtools.close()
@@ -236,6 +280,74 @@ def page(
             process.kill()
             process.wait()
         log.close()
+
+
+def load_page(devtools: DevTools, url: str) -> dict:
+    """Open ``url`` and wait until its scripts (and charts) are done; the DOM report."""
+    devtools.call("Page.navigate", url=url)
+    deadline = time.monotonic() + 30
+    while devtools.evaluate("document.body ? document.body.dataset.state : null") != "ready":
+        state = devtools.evaluate("document.body ? document.body.dataset.state : null")
+        banner = "document.getElementById('error').textContent"
+        assert state != "error", devtools.evaluate(banner)
+        assert time.monotonic() < deadline, f"the page did not finish rendering (state {state})"
+        time.sleep(0.2)
+    return devtools.evaluate(DOM_REPORT)
+
+
+def png_rgb(png: bytes) -> tuple[int, int, list[bytes]]:
+    """Width, height and RGB rows of an 8-bit, non-interlaced PNG (what Chromium writes)."""
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    position, chunks, header = 8, [], None
+    while position < len(png):
+        (length,) = struct.unpack(">I", png[position : position + 4])
+        kind, body = png[position + 4 : position + 8], png[position + 8 : position + 8 + length]
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            chunks.append(body)
+        position += 12 + length
+    width, height, depth, colour, _, _, interlace = header
+    assert depth == 8 and colour in (2, 6) and interlace == 0, header
+    channels = 3 if colour == 2 else 4
+    stride = width * channels
+    raw = zlib.decompress(b"".join(chunks))
+    rows, previous = [], bytearray(stride)
+    for y in range(height):
+        kind, line = (
+            raw[y * (stride + 1)],
+            bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)]),
+        )
+        for i in range(stride):
+            left = line[i - channels] if i >= channels else 0
+            up, up_left = previous[i], previous[i - channels] if i >= channels else 0
+            if kind == 1:
+                line[i] = (line[i] + left) & 0xFF
+            elif kind == 2:
+                line[i] = (line[i] + up) & 0xFF
+            elif kind == 3:
+                line[i] = (line[i] + (left + up) // 2) & 0xFF
+            elif kind == 4:
+                guess = left + up - up_left
+                pa, pb, pc = abs(guess - left), abs(guess - up), abs(guess - up_left)
+                best = left if pa <= pb and pa <= pc else up if pb <= pc else up_left
+                line[i] = (line[i] + best) & 0xFF
+        previous = line
+        rgb = line if channels == 3 else bytes(b for i, b in enumerate(line) if i % 4 != 3)
+        rows.append(bytes(rgb))
+    return width, height, rows
+
+
+def count_colour(png: bytes, hex_colour: str, tolerance: int = 24) -> int:
+    """Pixels within ``tolerance`` (per channel) of ``hex_colour``."""
+    target = bytes.fromhex(hex_colour.lstrip("#"))
+    _, _, rows = png_rgb(png)
+    return sum(
+        1
+        for row in rows
+        for i in range(0, len(row), 3)
+        if all(abs(row[i + c] - target[c]) <= tolerance for c in range(3))
+    )
 
 
 def _dataset(report: dict, name: str) -> dict:
@@ -260,8 +372,9 @@ def test_summary_charts_have_one_mark_per_data_point(
     customers = expected_rows(lake_dir, "orders", "sales_by_customer").to_pylist()
     top = sorted(customers, key=lambda r: (-r["revenue"], r["customer_id"]))[:TOP_N]
     sales = _summary(orders, "sales_by_customer")
-    assert sales["kind"] == "bar" and sales["svgPoints"] == [TOP_N]
+    assert sales["kind"] == "bar" and sales["svgs"] == 1 and sales["rendered"] == 1
     assert sales["bars"] == [r["customer_id"] for r in top]
+    assert len(sales["bars"]) == TOP_N
     assert sales["rows"] == len(customers)
 
     months = expected_rows(lake_dir, "orders", "revenue_by_month").to_pylist()
@@ -299,7 +412,7 @@ def test_latest_run_counts_reasons_files_and_runs_table(page: tuple[dict, DevToo
     assert orders["catalog"][:4] == ["lake.orders", "12", "2", "17"]
 
 
-def test_data_docs_links_work(page: tuple[dict, DevTools], dashboard: DashboardServer) -> None:
+def test_data_docs_links_work(page: tuple[dict, DevTools], dashboard: Dashboard) -> None:
     orders = _dataset(page[0], "orders")
     assert orders["docsLinks"] == [
         "/data-docs/index.html",
@@ -334,7 +447,7 @@ def test_values_from_files_are_shown_as_text(page: tuple[dict, DevTools]) -> Non
 
 
 def test_nothing_loaded_from_the_network_and_no_script_errors(
-    page: tuple[dict, DevTools], dashboard: DashboardServer
+    page: tuple[dict, DevTools], dashboard: Dashboard
 ) -> None:
     _, devtools = page
     requested = [
@@ -354,6 +467,39 @@ def test_nothing_loaded_from_the_network_and_no_script_errors(
     assert errors == []
 
 
+def test_each_chart_draws_its_marks_in_a_screenshot(page: tuple[dict, DevTools]) -> None:
+    """A screenshot of each chart's region holds pixels of its marks' colour."""
+    report, devtools = page
+    charts = report["charts"]
+    # the latest run's rejections, 3 orders summaries, 2 widgets ones (not the figures)
+    assert sorted(c["name"].split(":")[0] for c in charts) == [
+        "by_colour",
+        "daily",
+        "rejections by reason",
+        "revenue_by_month",
+        "sales_by_customer",
+        "status_summary",
+    ]
+    colours = {"rejections by reason": BAD}
+    for chart in charts:
+        assert chart["width"] > 100 and chart["height"] > 40, chart
+        shot = devtools.call(
+            "Page.captureScreenshot",
+            format="png",
+            captureBeyondViewport=True,
+            clip={
+                "x": chart["x"],
+                "y": chart["y"],
+                "width": chart["width"],
+                "height": chart["height"],
+                "scale": 1,
+            },
+        )
+        png = base64.b64decode(shot["data"])
+        marks = count_colour(png, colours.get(chart["name"], ACCENT))
+        assert marks >= MIN_MARK_PIXELS, f"{chart['name']}: {marks} pixels of its marks"
+
+
 def test_screenshot(page: tuple[dict, DevTools], tmp_path: Path) -> None:
     _, devtools = page
     size = devtools.call("Page.getLayoutMetrics")["cssContentSize"]
@@ -368,6 +514,30 @@ def test_screenshot(page: tuple[dict, DevTools], tmp_path: Path) -> None:
     (tmp_path / "dashboard.png").write_bytes(png)
     if os.environ.get("DASHBOARD_SCREENSHOT"):
         Path(os.environ["DASHBOARD_SCREENSHOT"]).write_bytes(png)
+
+
+def test_without_the_chart_library_the_page_says_so_and_shows_the_tables(
+    page: tuple[dict, DevTools], lake_dir: Path
+) -> None:
+    """Runs after the other page tests: it navigates the shared browser elsewhere."""
+    _, devtools = page
+    bare = Dashboard(lake_dir, vendor=None)
+    try:
+        events_before = len(devtools.events)
+        report = load_page(devtools, bare.url)
+    finally:
+        bare.stop()
+    assert report["chartsNote"] == f"{CHARTS_MISSING}; the tables below are complete."
+    assert report["charts"] == [] and report["error"] is None
+    orders = _dataset(report, "orders")
+    assert _summary(orders, "sales_by_customer")["rows"] > TOP_N  # every table is there
+    assert orders["runs"] and orders["catalog"][:1] == ["lake.orders"]
+    requested = [
+        e["params"]["request"]["url"]
+        for e in devtools.events[events_before:]
+        if e["method"] == "Network.requestWillBeSent"
+    ]
+    assert not [u for u in requested if "/vendor/" in u]  # not even tried
 
 
 def test_command_serves_and_stops_on_ctrl_c(lake_dir: Path) -> None:
