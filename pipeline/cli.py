@@ -13,7 +13,7 @@ import logging
 import os
 import re
 import sys
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -178,12 +178,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "generate":
             return _generate(args)
         if args.command == "run":
-            return _run(args.dataset, args.lake, [args.date], args.spark_master)
+            return _run_locked(args.dataset, args.lake, [args.date], args.spark_master)
         if args.end < args.start:
             print(f"error: --to {args.end} is before --from {args.start}", file=sys.stderr)
             return EXIT_USAGE
         days = [args.start + timedelta(days=i) for i in range((args.end - args.start).days + 1)]
-        return _run(args.dataset, args.lake, days, args.spark_master)
+        return _run_locked(args.dataset, args.lake, days, args.spark_master)
     except UnknownDataset as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -214,6 +214,22 @@ def _generate(args: argparse.Namespace) -> int:
     for key in keys:
         print(f"  {key}")
     return EXIT_OK
+
+
+def _run_locked(dataset: str, lake_root: str, days: list[date], spark_master: str | None) -> int:
+    """:func:`_run` holding the lock of each date (``pipeline.run_lock``), taken before
+    anything heavy starts: a second command for a date being run stops with one line."""
+    from .run_lock import RunLocked, run_lock
+
+    lake = Lake(lake_root)
+    try:
+        with ExitStack() as locks:
+            for day in days:
+                locks.enter_context(run_lock(lake, dataset, str(day)))
+            return _run(dataset, lake_root, days, spark_master)
+    except RunLocked as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def _run(dataset: str, lake_root: str, days: list[date], spark_master: str | None = None) -> int:
