@@ -160,7 +160,13 @@ def bar_spec(points: list[dict], value_title: str, color: str = ACCENT) -> dict:
                 "title": None,
                 "axis": {"labelLimit": LABEL_LIMIT_PX},
             },
-            "x": {"field": "value", "type": "quantitative", "title": value_title},
+            "x": {
+                "field": "value",
+                "type": "quantitative",
+                "title": value_title,
+                # counts get whole-number ticks (no "0.5 rows")
+                "axis": {"tickMinStep": 1} if _whole(points) else {},
+            },
         },
         "layer": [bar, text],
         "config": CHART_CONFIG,
@@ -210,6 +216,10 @@ def rejections_spec(rejections_by_reason: dict[str, int]) -> dict | None:
         for reason, rows in sorted(rejections_by_reason.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
     return bar_spec(points, "rows rejected", BAD) if points else None
+
+
+def _whole(points: list[dict]) -> bool:
+    return all(p["value"] is None or float(p["value"]).is_integer() for p in points)
 
 
 def _values(points: list[dict]) -> list[dict]:

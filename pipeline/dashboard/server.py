@@ -251,7 +251,8 @@ def serve(
     try:
         server = make_dashboard_server(app, port)
     except OSError as error:
-        print(f"error: cannot listen on {HOST}:{port}: {error.strerror or error}", file=sys.stderr)
+        reason = os.strerror(error.errno) if error.errno else error
+        print(f"error: cannot listen on {HOST}:{port}: {reason}", file=sys.stderr)
         return 1
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     print(f"dashboard of lake {lake.root} (catalog database {database!r}; {where})", file=out)

@@ -495,6 +495,9 @@ def test_bar_spec_keeps_the_points_order_and_titles_the_value() -> None:
         "axis": {"labelLimit": 180},
     }
     assert spec["encoding"]["x"]["title"] == "orders"
+    assert spec["encoding"]["x"]["axis"] == {"tickMinStep": 1}  # counts: whole ticks
+    money = summary_spec(chart, [{"label": "a", "value": 2.5}])
+    assert money["encoding"]["x"]["axis"] == {}
     assert [layer["mark"]["type"] for layer in spec["layer"]] == ["bar", "text"]
     assert "$schema" not in spec  # the page names the mode; nothing that looks like a URL
 
