@@ -10,6 +10,11 @@ once per command. Like a Glue warm pool, not a different job: the scripts are un
 Protocol, on a Unix socket, one connection per job: the client sends one JSON line
 ``{"script": path, "argv": [...]}``; the runner streams ``{"line": text}`` lines of the
 job's output, then ``{"exit": code}``. ``{"stop": true}`` ends the runner.
+
+It lives no longer than the command that started it (``--parent-pid``): a watchdog thread
+stops it when that command is gone (``kill -9`` included) or its JVM is, and Ctrl-C ends
+it rather than failing the job in hand. It then removes its socket folder, and Python's
+exit handlers remove the staged ``glue_lib`` zip: nothing is left running or on disk.
 """
 
 from __future__ import annotations
@@ -18,9 +23,14 @@ import argparse
 import contextlib
 import io
 import json
+import os
 import runpy
+import shutil
+import signal
 import socket
 import sys
+import threading
+import time
 import traceback
 from pathlib import Path
 
@@ -88,6 +98,8 @@ def run_script(script: str, argv: list[str]) -> int:
             return exit_.code
         print(exit_.code, file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C, or the watchdog: the runner itself stops
+        raise
     except BaseException:  # a crashing job must not take the runner down
         traceback.print_exc()
         return 1
@@ -95,7 +107,48 @@ def run_script(script: str, argv: list[str]) -> int:
         sys.argv = saved_argv
 
 
-def serve(socket_path: str) -> None:
+def _gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended (a zombie, killed but not yet reaped, has)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return False
+
+
+class Watchdog:
+    """Stops the runner once the command that started it, or its own JVM, is gone.
+
+    An interrupt in the main thread unwinds the job in hand and ``serve``; if that has not
+    ended the process within ``grace`` seconds (a JVM call that never returns), it exits
+    hard. ``orphaned`` tells ``serve`` to remove the socket folder nobody else will.
+    """
+
+    def __init__(self, command_pid: int, interval: float = 0.5, grace: float = 20.0) -> None:
+        self.command_pid, self.jvm_pid = command_pid, os.getppid()
+        self.interval, self.grace = interval, grace
+        self.orphaned = False
+
+    def start(self) -> None:
+        threading.Thread(target=self._watch, name="runner-watchdog", daemon=True).start()
+
+    def _watch(self) -> None:
+        while not (_gone(self.command_pid) or os.getppid() != self.jvm_pid):
+            time.sleep(self.interval)
+        self.orphaned = True
+        print("runner: the pipeline command is gone; stopping", file=sys.__stderr__, flush=True)
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(self.grace)
+        os._exit(1)
+
+
+def serve(socket_path: str, watchdog: Watchdog | None = None) -> None:
     spark = build_spark("local-glue-runner")
     out, err = _SwitchableStream(sys.stdout), _SwitchableStream(sys.stderr)
     sys.stdout, sys.stderr = out, err
@@ -103,29 +156,42 @@ def serve(socket_path: str) -> None:
     server.bind(socket_path)
     server.listen(1)
     print(f"runner ready on {socket_path}", file=sys.__stdout__, flush=True)
-    while True:
-        connection, _ = server.accept()
-        with connection:
-            request = json.loads(connection.makefile("r").readline() or "{}")
-            if request.get("stop"):
-                break
-            sender = _LineSender(connection)
-            out.target = err.target = sender
-            try:
-                code = run_script(request["script"], request.get("argv", []))
-            finally:
-                out.target = err.target = None
-                spark.catalog.clearCache()  # nothing a job cached outlives it
-                sender.close()
-            sender.send({"exit": code})
-    server.close()
-    spark.stop()
+    try:
+        while True:
+            connection, _ = server.accept()
+            with connection:
+                request = json.loads(connection.makefile("r").readline() or "{}")
+                if request.get("stop"):
+                    break
+                sender = _LineSender(connection)
+                out.target = err.target = sender
+                try:
+                    code = run_script(request["script"], request.get("argv", []))
+                finally:
+                    out.target = err.target = None
+                    spark.catalog.clearCache()  # nothing a job cached outlives it
+                    sender.close()
+                sender.send({"exit": code})
+    except KeyboardInterrupt:
+        print("runner: interrupted; stopping", file=sys.__stderr__, flush=True)
+    finally:
+        server.close()
+        folder = Path(socket_path).parent
+        if watchdog and watchdog.orphaned and folder.name.startswith("spark-runner-"):
+            shutil.rmtree(folder, ignore_errors=True)
+        with contextlib.suppress(Exception):  # the JVM may be gone already
+            spark.stop()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--socket", required=True)
-    serve(parser.parse_args().socket)
+    parser.add_argument("--parent-pid", type=int, help="stop when this process is gone")
+    args = parser.parse_args()
+    watchdog = Watchdog(args.parent_pid) if args.parent_pid else None
+    if watchdog:
+        watchdog.start()
+    serve(args.socket, watchdog)
 
 
 if __name__ == "__main__":

@@ -11,10 +11,12 @@ when the runner cannot be reached.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -46,23 +48,33 @@ def warm_spark_runner(
     folder = Path(tempfile.mkdtemp(prefix="spark-runner-"))
     path = str(folder / "runner.sock")
     command, env = spark_submit_command(
-        RUNNER_SCRIPT, {"--socket": path}, settings, dump_classes_to
+        RUNNER_SCRIPT,
+        {"--socket": path, "--parent-pid": str(os.getpid())},
+        settings,
+        dump_classes_to,
     )
     output = open(folder / "runner.log", "w")  # noqa: SIM115 - closed in finally
-    process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+    # A session of its own: Ctrl-C reaches this command only, which then stops the runner
+    # (whole process group, JVM and Python workers included); if this command is killed
+    # outright, the runner's watchdog sees it gone and stops by itself.
+    process = subprocess.Popen(
+        command, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+    )
     _starting[path] = process
     previous = os.environ.get(RUNNER_ENV)
     os.environ[RUNNER_ENV] = path
     log.info("warm Spark runner starting (%s; its log: %s)", path, folder / "runner.log")
+    interrupted = True
     try:
         yield path
+        interrupted = False
     finally:
         _starting.pop(path, None)
         if previous is None:
             os.environ.pop(RUNNER_ENV, None)
         else:
             os.environ[RUNNER_ENV] = previous
-        _stop(process, path)
+        _stop(process, path, interrupted)
         output.close()
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -78,15 +90,27 @@ def _wait_ready(path: str) -> bool:
     return True
 
 
-def _stop(process: subprocess.Popen, path: str) -> None:
-    if process.poll() is None:
+def _stop(process: subprocess.Popen, path: str, interrupted: bool = False) -> None:
+    """Ask the runner to stop between jobs; when interrupted (a job may be in hand), or
+    when it does not stop, end its whole process group (spark-submit's JVM, the runner,
+    the Python workers)."""
+    if process.poll() is None and not interrupted:
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
                 client.connect(path)
                 client.sendall(b'{"stop": true}\n')
             process.wait(timeout=60)
+            return
         except (OSError, subprocess.TimeoutExpired):
-            process.kill()
+            pass
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)  # the JVM's shutdown hooks clean its temp
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
 
