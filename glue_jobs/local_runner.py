@@ -183,11 +183,16 @@ def serve(socket_path: str, watchdog: Watchdog | None = None) -> None:
             spark.stop()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--socket", required=True)
     parser.add_argument("--parent-pid", type=int, help="stop when this process is gone")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C: exit handlers run
     watchdog = Watchdog(args.parent_pid) if args.parent_pid else None
     if watchdog:
         watchdog.start()

@@ -51,6 +51,8 @@ def processes_naming(text: str) -> list[int]:
 
 
 def start_command_in_a_job(tmp_path: Path) -> tuple[subprocess.Popen, str]:
+    temp = tmp_path / "tmp"  # where the runner folder and the staged glue_lib zip go
+    temp.mkdir()
     script = tmp_path / "long_job.py"
     script.write_text(LONG_JOB)
     command = subprocess.Popen(
@@ -58,13 +60,15 @@ def start_command_in_a_job(tmp_path: Path) -> tuple[subprocess.Popen, str]:
         stdout=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own group, as a terminal's foreground job
-        env={**os.environ, "PIPELINE_SKIP_AIRFLOW_VARIABLES": "1"},
+        env={**os.environ, "PIPELINE_SKIP_AIRFLOW_VARIABLES": "1", "TMPDIR": str(temp)},
     )
     socket_path = command.stdout.readline().strip()
     for line in command.stdout:
         if "job started" in line:
             break
     assert processes_naming(socket_path), "the runner should be running its job"
+    made = sorted(p.name.split("_")[0].split("-")[0] for p in (tmp_path / "tmp").iterdir())
+    assert made == ["glue", "spark"]  # glue_lib_* (the staged zip), spark-runner-* (socket)
     return command, socket_path
 
 
@@ -80,7 +84,7 @@ def test_kill_9_of_the_command_stops_the_runner_and_removes_its_folder(tmp_path)
     command.kill()
     command.wait()
     assert wait_until_gone(socket_path) == []
-    assert not Path(socket_path).parent.exists()
+    assert list((tmp_path / "tmp").iterdir()) == []
 
 
 def test_ctrl_c_of_the_command_stops_the_runner_in_the_middle_of_a_job(tmp_path):
@@ -89,5 +93,5 @@ def test_ctrl_c_of_the_command_stops_the_runner_in_the_middle_of_a_job(tmp_path)
     os.killpg(command.pid, signal.SIGINT)
     command.wait(timeout=90)
     assert wait_until_gone(socket_path, seconds=5) == []
-    assert not Path(socket_path).parent.exists()
+    assert list((tmp_path / "tmp").iterdir()) == []
     assert time.monotonic() - started < 45  # not the job's ten minutes
