@@ -50,7 +50,18 @@ def processes_naming(text: str) -> list[int]:
     return found
 
 
-def start_command_in_a_job(tmp_path: Path) -> tuple[subprocess.Popen, str]:
+@pytest.fixture
+def commands():
+    """Commands a test started: killed with their runners if the test ends early."""
+    started: list[subprocess.Popen] = []
+    yield started
+    for command in started:
+        if command.poll() is None:
+            os.killpg(command.pid, signal.SIGKILL)
+            command.wait()
+
+
+def start_command_in_a_job(tmp_path: Path, commands: list) -> tuple[subprocess.Popen, str]:
     temp = tmp_path / "tmp"  # where the runner folder and the staged glue_lib zip go
     temp.mkdir()
     script = tmp_path / "long_job.py"
@@ -62,6 +73,7 @@ def start_command_in_a_job(tmp_path: Path) -> tuple[subprocess.Popen, str]:
         start_new_session=True,  # its own group, as a terminal's foreground job
         env={**os.environ, "PIPELINE_SKIP_AIRFLOW_VARIABLES": "1", "TMPDIR": str(temp)},
     )
+    commands.append(command)
     socket_path = command.stdout.readline().strip()
     for line in command.stdout:
         if "job started" in line:
@@ -79,16 +91,16 @@ def wait_until_gone(socket_path: str, seconds: float = 60) -> list[int]:
     return processes_naming(socket_path)
 
 
-def test_kill_9_of_the_command_stops_the_runner_and_removes_its_folder(tmp_path):
-    command, socket_path = start_command_in_a_job(tmp_path)
+def test_kill_9_of_the_command_stops_the_runner_and_removes_its_folder(tmp_path, commands):
+    command, socket_path = start_command_in_a_job(tmp_path, commands)
     command.kill()
     command.wait()
     assert wait_until_gone(socket_path) == []
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
-def test_ctrl_c_of_the_command_stops_the_runner_in_the_middle_of_a_job(tmp_path):
-    command, socket_path = start_command_in_a_job(tmp_path)
+def test_ctrl_c_of_the_command_stops_the_runner_in_the_middle_of_a_job(tmp_path, commands):
+    command, socket_path = start_command_in_a_job(tmp_path, commands)
     started = time.monotonic()
     os.killpg(command.pid, signal.SIGINT)
     command.wait(timeout=90)
