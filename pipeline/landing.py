@@ -59,3 +59,23 @@ def files_landed_on(
         if landing_date(f.key, f.modified) == run_date and (f.key, f.size, f.modified) not in seen
     ]
     return sorted(chosen, key=lambda f: (f.modified, f.key))
+
+
+def changed_since_processed(
+    files: Iterable[RawFile], processed: Iterable[tuple[str, int, float, str, str]]
+) -> list[tuple[RawFile, str, str]]:
+    """Keys a successful run processed that now hold other bytes: ``(file now, processed
+    sha256, date of the run that processed it)`` for each.
+
+    ``processed`` holds ``(key, size, modified, sha256, run_date)`` from the ledger. A key
+    whose size or modification time moved was overwritten in place (re-landed); its date's
+    outputs still hold the old content, and no later date picks it up (its landing date
+    has passed), so each run reports it until the date is re-run.
+    """
+    now = {f.key: f for f in files}
+    changed = []
+    for key, size, modified, sha256, run_date in processed:
+        current = now.get(key)
+        if current is not None and (current.size, current.modified) != (size, modified):
+            changed.append((current, sha256, run_date))
+    return changed

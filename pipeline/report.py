@@ -49,6 +49,11 @@ def render_run(record: dict, lake: Lake) -> str:
     for entry in record.get("files", []):
         if entry.get("reason"):
             lines.append(f"   {entry['reason']}: {entry['key']} {entry.get('detail', '')}".rstrip())
+    for warning in record.get("warnings", []):
+        lines.append(
+            f"   warning: {warning['key']} {warning['detail']} (sha256 then "
+            f"{warning['processed_sha256'][:12]}, now {warning['current_sha256'][:12]})"
+        )
     if record.get("timings"):
         timing = ", ".join(f"{k} {v:.1f}s" for k, v in record["timings"].items())
         lines.append(f"   timings: {timing}")

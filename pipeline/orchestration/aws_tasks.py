@@ -19,6 +19,7 @@ needs ``aiobotocore``, the provider's ``aiobotocore`` extra) and ``aws_poll_seco
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -49,6 +50,7 @@ from ..glue_args import expected_rows_by_table, glue_arguments, suite_uri, valid
 from ..lake import Lake
 from ..landing import RawFile, files_landed_on
 from ..steps.run_record import mark_run_started
+from ..steps.sense import changed_file_warnings
 from ..steps.timing import write_step
 from . import local_tasks
 from .aws_postgres import load_postgres as load_postgres  # step of datasets with a postgres sink
@@ -59,6 +61,7 @@ from .local_steps import day_is_over
 log = logging.getLogger(__name__)
 
 NEW_FILES_XCOM = "new_files"
+CHANGED_FILES_XCOM = "changed_files"  # processed raw files re-landed since (warnings)
 SKIP_REASON_XCOM = "skip_reason"
 SKIPPED_WITHOUT_REASON = {"sense_new_files": "no new files before the sensor's timeout"}
 
@@ -167,7 +170,8 @@ def _step_details(step: str, ti: Any) -> dict[str, Any]:
     """What the local step records besides status and timing, where the task has it."""
     if step == "sense_new_files":
         files = ti.xcom_pull(task_ids=step, key=NEW_FILES_XCOM) or []
-        return {"files": len(files)}
+        changed = ti.xcom_pull(task_ids=step, key=CHANGED_FILES_XCOM)
+        return {"files": len(files), **({"changed_files": changed} if changed else {})}
     if step == "trigger_lambda":
         response = ti.xcom_pull(task_ids=step) or {}
         return {"counts": response.get("counts")} if isinstance(response, dict) else {}
@@ -226,8 +230,10 @@ class NewRawFiles:
     def __call__(self, files: list[dict], **context: Any) -> bool:
         run_date = run_date_of(context)
         day = date.fromisoformat(run_date)
-        new = self.select(files, day)
+        new, changed = self.select(files, day)
         log.info("%s %s: %d new raw file(s)", self.dataset, run_date, len(new))
+        if changed:
+            context["ti"].xcom_push(key=CHANGED_FILES_XCOM, value=changed)
         if new:
             context["ti"].xcom_push(key=NEW_FILES_XCOM, value=[f.as_dict() for f in new])
             return True
@@ -237,7 +243,8 @@ class NewRawFiles:
             raise AirflowSkipException(reason)
         return False
 
-    def select(self, files: list[dict], day: date) -> list[RawFile]:
+    def select(self, files: list[dict], day: date) -> tuple[list[RawFile], list[dict]]:
+        """The new files of ``day``, and warnings for processed files re-landed since."""
         contract = contract_for(self.dataset)
         raw = [
             RawFile(key=f["Key"], size=int(f["Size"]), modified=_epoch(f["LastModified"]))
@@ -247,7 +254,15 @@ class NewRawFiles:
         client = S3Hook(aws_conn_id=self.aws_conn_id, region_name=self.region_name).get_conn()
         ledger = processed_files(S3Storage(self.bucket, client), self.dataset, day.isoformat())
         done = {(f.key, f.size, f.modified) for f in ledger}
-        return files_landed_on(raw, day, done)
+
+        def sha256_of(key: str) -> str:
+            digest = hashlib.sha256()
+            for chunk in client.get_object(Bucket=self.bucket, Key=key)["Body"].iter_chunks():
+                digest.update(chunk)
+            return digest.hexdigest()
+
+        changed = changed_file_warnings(raw, ledger, sha256_of)
+        return files_landed_on(raw, day, done), changed
 
 
 def _epoch(value: Any) -> float:

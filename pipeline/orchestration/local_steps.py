@@ -42,8 +42,10 @@ def sense_new_files(dataset: str, run_date: str) -> list[dict] | None:
     run_record.mark_run_started(lake, dataset, run_date)
     day = date.fromisoformat(run_date)
     with timed_step(lake, dataset, run_date, "sense_new_files") as step:
-        files = sense.find_new_files(lake, dataset, day)
+        files, changed = sense.sense_files(lake, dataset, day)
         step["files"] = len(files)
+        if changed:
+            step["changed_files"] = changed
         if not files and day_is_over(day):
             raise StepSkipped(f"no new {dataset} files landed on {run_date}: nothing to do")
     return [f.as_dict() for f in files] or None

@@ -134,6 +134,9 @@ def build_run_record(lake: Lake, dataset: str, tables: tuple[str, ...], run_date
         "steps": steps,
         "written_at": datetime.now(tz=UTC).isoformat(timespec="seconds"),
     }
+    changed = steps.get("sense_new_files", {}).get("changed_files")
+    if changed:  # processed files re-landed since: nothing changes unnoticed
+        record["warnings"] = changed
     validation = read_validation(lake, dataset, tables, run_date)
     if validation:
         record["validation"] = validation

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from collections.abc import Callable
 from datetime import date
 
 from trigger_lambda.contracts import contract_for
@@ -10,7 +12,7 @@ from trigger_lambda.ledger import processed_files
 from trigger_lambda.storage import LocalStorage
 
 from ..lake import Lake, UnsafeKeyError
-from ..landing import RawFile, files_landed_on
+from ..landing import RawFile, changed_since_processed, files_landed_on
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +52,58 @@ def _listed_key(lake: Lake, path: str) -> str:
 
 def find_new_files(lake: Lake, dataset: str, run_date: date) -> list[RawFile]:
     """Raw files landing on ``run_date`` not already processed by another date's run."""
+    return sense_files(lake, dataset, run_date)[0]
+
+
+def sense_files(lake: Lake, dataset: str, run_date: date) -> tuple[list[RawFile], list[dict]]:
+    """The new files of ``run_date``, and warnings for processed files re-landed since
+    (:func:`changed_file_warnings`), from one listing and one read of the ledger."""
     earlier = processed_files(LocalStorage(lake.root), dataset, str(run_date))
     done = {(f.key, f.size, f.modified) for f in earlier}
-    new = files_landed_on(list_raw_files(lake, dataset), run_date, done)
+    listing = list_raw_files(lake, dataset)
+    new = files_landed_on(listing, run_date, done)
+    changed = changed_file_warnings(listing, earlier, lambda key: _sha256(lake, key))
     log.info("%s %s: %d new raw file(s)", dataset, run_date, len(new))
     for f in new:
         log.info("  new file %s (%d bytes)", f.key, f.size)
-    return new
+    return new, changed
+
+
+def changed_file_warnings(
+    listing: list[RawFile], earlier: list, sha256_of: Callable[[str], str]
+) -> list[dict]:
+    """One warning per processed key whose content changed since, with both checksums.
+
+    Only re-landed keys are read again (to checksum them), so the cost grows with the
+    files that changed, not with the history; on S3 that is one GET per changed object.
+    """
+    ledger = [(f.key, f.size, f.modified, f.sha256, f.run_date) for f in earlier]
+    warnings = []
+    for current, processed_sha256, run_date in changed_since_processed(listing, ledger):
+        try:
+            current_sha256 = sha256_of(current.key)
+        except OSError as exc:  # gone again, or unreadable: say so rather than fail
+            current_sha256 = f"unreadable ({exc})"
+        if current_sha256 == processed_sha256:
+            continue  # touched, not changed
+        warnings.append(
+            {
+                "key": current.key,
+                "warning": "changed_after_processing",
+                "processed_by": run_date,
+                "processed_sha256": processed_sha256,
+                "current_sha256": current_sha256,
+                "detail": f"overwritten since the {run_date} run processed it; re-run "
+                f"{run_date} to process the new content",
+            }
+        )
+        log.warning("%s changed after the %s run processed it", current.key, run_date)
+    return warnings
+
+
+def _sha256(lake: Lake, key: str) -> str:
+    digest = hashlib.sha256()
+    with lake.fs.open(lake.uri(key), "rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
