@@ -234,6 +234,7 @@ def _run_locked(dataset: str, lake_root: str, days: list[date], spark_master: st
 
 def _run(dataset: str, lake_root: str, days: list[date], spark_master: str | None = None) -> int:
     from .config import SPARK_RUNNER_OFF, Settings
+    from .local_postgres import PostgresUnavailable, postgres_for
     from .spark_runner import warm_spark_runner
 
     lake = Lake(lake_root)
@@ -247,11 +248,17 @@ def _run(dataset: str, lake_root: str, days: list[date], spark_master: str | Non
     start = not settings.spark_runner or (
         spark_master is not None and settings.spark_runner != SPARK_RUNNER_OFF
     )
-    with warm_spark_runner(settings) if start else nullcontext():
-        for day in days:
-            record = run_dag(dataset, lake.root, day)
-            print_run_summary(record, lake)
-            outcomes.append((day, record["status"]))
+    runner = warm_spark_runner(settings) if start else nullcontext()
+    try:
+        # a local PostgreSQL for a dataset with a postgres sink and no configured URL
+        with postgres_for([dataset]), runner:
+            for day in days:
+                record = run_dag(dataset, lake.root, day)
+                print_run_summary(record, lake)
+                outcomes.append((day, record["status"]))
+    except PostgresUnavailable as exc:
+        print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return EXIT_FAILED
     if len(days) > 1:
         print("\nbackfill:", ", ".join(f"{day} {status}" for day, status in outcomes))
     return EXIT_FAILED if any(status == "failed" for _, status in outcomes) else EXIT_OK

@@ -72,8 +72,9 @@ def lake_root(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_url():
-    """URL of a real PostgreSQL server for this test session (see tests/pg_server.py)."""
-    from pg_server import running_postgres
+    """URL of a throw-away PostgreSQL server for this test session (the product's own
+    on-demand server, pipeline/local_postgres.py, in a temp folder)."""
+    from pipeline.local_postgres import running_postgres
 
     with running_postgres() as url:
         yield url
