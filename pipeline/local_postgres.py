@@ -21,8 +21,10 @@ import logging
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -257,3 +259,24 @@ def postgres_for(datasets: Iterable[str]) -> Iterator[None]:
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
+
+
+def hold() -> None:
+    """``python -m pipeline.local_postgres``: keep the local server up for a script's
+    lifetime (``make airflow``): print its URL, hold it until SIGTERM or Ctrl-C."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        with running_postgres(DATABASE, data_folder()) as url:
+            print(url, flush=True)
+            while True:
+                signal.pause()
+    except KeyboardInterrupt:
+        pass
+    except PostgresUnavailable as exc:
+        print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    hold()

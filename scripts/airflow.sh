@@ -53,6 +53,20 @@ if [ -z "${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN:-}" ]; then
   python -c 'import os, sqlite3; sqlite3.connect(os.environ["AIRFLOW_HOME"] + "/airflow.db").execute("PRAGMA journal_mode=WAL")'
 fi
 
+# the invoices dataset loads into PostgreSQL: without PIPELINE_INVOICES_DB_URL, a local
+# server of the project's own (pipeline/local_postgres.py), up while Airflow is
+postgres_holder=""
+if [ -z "${PIPELINE_INVOICES_DB_URL:-}" ]; then
+  exec {postgres_url}< <(python -m pipeline.local_postgres)
+  postgres_holder=$!
+  if read -r -t 120 -u "$postgres_url" url_line && [ -n "$url_line" ]; then
+    export PIPELINE_INVOICES_DB_URL="$url_line"
+    echo "  invoices database: local PostgreSQL ($PIPELINE_INVOICES_DB_URL)"
+  else
+    echo "warning: no local PostgreSQL (set PIPELINE_INVOICES_DB_URL); invoices runs will fail" >&2
+  fi
+fi
+
 airflow standalone &
 standalone=$!
 stop() {
@@ -62,6 +76,13 @@ stop() {
     kill -0 "$standalone" 2>/dev/null || break
     sleep 0.5
   done
+  if [ -n "$postgres_holder" ]; then  # stops the server unless another command uses it
+    kill -TERM "$postgres_holder" 2>/dev/null || true
+    for _ in $(seq 40); do
+      kill -0 "$postgres_holder" 2>/dev/null || break
+      sleep 0.5
+    done
+  fi
   # whatever has not stopped after 30 s (a scheduler waiting on its executor's workers)
   for pid in $(pgrep -g $$); do
     if [ "$pid" != $$ ]; then kill -KILL "$pid" 2>/dev/null || true; fi
