@@ -477,3 +477,18 @@ def test_docker_compose_config_accepts_the_file():
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_invoices_database_is_provisioned_beside_the_metadata_db(services):
+    """The invoices dataset loads into database ``pipeline`` on the compose postgres
+    service: its init script creates it, every Airflow service gets its URL."""
+    init = [m for m in mounts(services["postgres"]) if m[2].startswith("/docker-entrypoint-initdb")]
+    [(_kind, source, _target)] = init
+    sql = (REPO / source.removeprefix("./")).read_text()
+    assert "CREATE DATABASE pipeline;" in sql
+    for name, service in services.items():
+        if name.startswith("airflow"):
+            url = environment(service)["PIPELINE_INVOICES_DB_URL"]
+            assert url.startswith("postgresql://airflow:") and url.endswith(
+                "@postgres:5432/pipeline"
+            )
