@@ -72,6 +72,20 @@ ensure_venv() {
   echo "$VENV ready."
 }
 
+ensure_node_tools() {
+  # dynalite and the dashboard's chart library (package.json, pinned in package-lock.json)
+  ensure_apt_package npm npm
+  if ! command -v npm >/dev/null 2>&1; then return 0; fi
+  want="$(sha256sum package-lock.json | cut -d' ' -f1)"
+  if [ -f node_modules/.bootstrap-stamp ] && [ "$(cat node_modules/.bootstrap-stamp)" = "$want" ]; then
+    return 0
+  fi
+  echo "installing the Node.js tools (npm ci: pinned in package-lock.json) ..."
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  echo "$want" > node_modules/.bootstrap-stamp
+}
+
 ensure_venv
+ensure_node_tools
 # Once per machine (~40 s); a failure only costs speed, so it warns and goes on.
 PIPELINE_SKIP_AIRFLOW_VARIABLES=1 "$VENV/bin/python" -m pipeline.spark_class_archive
