@@ -76,6 +76,10 @@ class Settings:
     # Folder of the JVM class archive that speeds up every local Spark start
     # (pipeline.spark_class_archive, built by `make setup`); "off": none
     spark_class_archive: str = str(REPO_ROOT / ".cache" / "spark-classes")
+    # DynamoDB endpoint of the local target; empty = the pipeline commands start dynalite
+    # (pipeline.services) with its tables under dynalite_data_dir
+    dynamodb_endpoint: str = ""
+    dynalite_data_dir: str = str(REPO_ROOT / ".cache" / "dynalite")
     sensor_timeout_seconds: str = "3600"
     sensor_poke_seconds: str = "60"
     # both targets: catalog names
