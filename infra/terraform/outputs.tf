@@ -115,3 +115,8 @@ output "mwaa_dags_uri" {
   description = "S3 URI of the MWAA DAG folder (null when enable_mwaa = false)."
   value       = var.enable_mwaa ? module.mwaa[0].dags_uri : null
 }
+
+output "raw_events_topic_arn" {
+  description = "SNS topic of raw/ object-created events: the events queue is one subscriber, others can attach."
+  value       = module.lake.raw_events_topic_arn
+}

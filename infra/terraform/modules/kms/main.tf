@@ -43,7 +43,8 @@ locals {
         }
       },
       {
-        # S3 event notifications into the KMS-encrypted SQS queue; EventBridge rules and
+        # S3 event notifications into the KMS-encrypted SNS topic, SNS into the encrypted
+        # SQS queue; EventBridge rules and
         # CloudWatch alarms publishing to the KMS-encrypted SNS topic. These services only use
         # the key when delivering into this account's queue/topic, and which bucket, rules and
         # alarms may deliver is restricted by the queue and topic policies (aws:SourceArn /
@@ -55,6 +56,7 @@ locals {
         Principal = {
           Service = [
             "s3.amazonaws.com",
+            "sns.amazonaws.com", # the raw-events topic delivering into the encrypted queue
             "events.amazonaws.com",
             "cloudwatch.amazonaws.com",
           ]

@@ -47,3 +47,8 @@ output "events_dlq_name" {
   description = "Name of the raw/ events dead-letter queue."
   value       = aws_sqs_queue.events_dlq.name
 }
+
+output "raw_events_topic_arn" {
+  description = "ARN of the SNS topic S3 publishes raw/ object-created events to (subscribe more consumers here)."
+  value       = aws_sns_topic.raw_events.arn
+}
