@@ -53,6 +53,7 @@ locals {
     PIPELINE_ATHENA_WORKGROUP    = module.athena.workgroup_name
     PIPELINE_GLUE_DATABASE       = module.glue.database_name
     PIPELINE_GLUE_SCRIPTS_URI    = module.glue.scripts_uri
+    PIPELINE_METRICS_NAMESPACE   = var.metrics_namespace
   }
 }
 
@@ -171,6 +172,11 @@ module "monitoring" {
   }
   events_queue_name            = module.lake.events_queue_name
   events_queue_max_age_seconds = var.events_queue_max_age_seconds
+
+  datasets                         = keys(module.glue.job_names)
+  aws_region                       = var.aws_region
+  metrics_namespace                = var.metrics_namespace
+  rejected_share_threshold_percent = var.rejected_share_threshold_percent
 }
 
 module "airflow_iam" {
@@ -193,6 +199,7 @@ module "airflow_iam" {
   lambda_function_arn    = module.lambda_trigger.function_arn
   athena_workgroup_arn   = module.athena.workgroup_arn
   events_queue_arn       = module.lake.events_queue_arn
+  metrics_namespace      = var.metrics_namespace
 }
 
 module "mwaa" {

@@ -336,3 +336,15 @@ variable "mwaa_log_level" {
   type        = string
   default     = "INFO"
 }
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the pipeline metrics (PIPELINE_METRICS_NAMESPACE)."
+  type        = string
+  default     = "GluePipeline"
+}
+
+variable "rejected_share_threshold_percent" {
+  description = "Alarm when a run rejects more than this percent of the rows it read."
+  type        = number
+  default     = 5
+}

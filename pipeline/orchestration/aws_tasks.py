@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
 
+from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.providers.amazon.aws.links.athena import AthenaQueryResultsLink
 from airflow.providers.amazon.aws.operators.athena import AthenaOperator
@@ -38,6 +39,7 @@ from airflow.providers.amazon.aws.triggers.athena import AthenaTrigger
 from airflow.providers.amazon.aws.triggers.glue import GlueJobCompleteTrigger
 from airflow.providers.amazon.aws.utils import validate_execute_complete_event
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
+from airflow.sdk import TriggerRule
 from airflow.sdk.exceptions import AirflowException, AirflowSkipException
 from trigger_lambda.contracts import contract_for
 from trigger_lambda.events import build_event
@@ -52,7 +54,7 @@ from ..landing import RawFile, files_landed_on
 from ..steps.run_record import mark_run_started
 from ..steps.sense import changed_file_warnings
 from ..steps.timing import write_step
-from . import local_tasks
+from . import local_steps, local_tasks
 from .aws_postgres import load_postgres as load_postgres  # step of datasets with a postgres sink
 from .callbacks import record_failure
 from .context import run_date_of
@@ -717,6 +719,23 @@ def athena_summaries(dataset: str, settings: Settings):
 
 # --- run_record --------------------------------------------------------------------------------
 
-# The very same task as on the local target: local_steps.write_run_record over the lake root
-# (here s3://<bucket>, through Lake.fs), trigger rule all_done, and it times itself.
-run_record = local_tasks.run_record
+
+def put_metric_data(**request: Any) -> Any:
+    """CloudWatch ``PutMetricData`` through the provider's hook (the task's connection)."""
+    settings = Settings.load()
+    hook = AwsBaseHook(
+        aws_conn_id=settings.aws_conn_id, client_type="cloudwatch", region_name=settings.aws_region
+    )
+    return hook.get_conn().put_metric_data(**request)
+
+
+def write_run_record_and_publish(dataset: str, run_date: str) -> dict:
+    return local_steps.write_run_record(dataset, run_date, put_metric_data=put_metric_data)
+
+
+# The same task as on the local target (local_steps.write_run_record over the lake root,
+# here s3://<bucket> through Lake.fs; trigger rule all_done; it times itself), which also
+# publishes the run's metrics to CloudWatch (pipeline.steps.metrics).
+run_record = local_tasks.simple_task(
+    "run_record", write_run_record_and_publish, timedelta(minutes=5), TriggerRule.ALL_DONE
+)

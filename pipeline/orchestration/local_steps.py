@@ -15,7 +15,7 @@ from ..config import Settings
 from ..datasets import get_dataset
 from ..glue_args import expected_rows_by_table, glue_arguments
 from ..lake import Lake
-from ..steps import glue, run_record, sense, trigger
+from ..steps import glue, metrics, run_record, sense, trigger
 from ..steps.timing import StepSkipped, timed_step
 
 log = logging.getLogger(__name__)
@@ -127,15 +127,21 @@ def athena_summaries(dataset: str, run_date: str) -> dict[str, int]:
     return rows
 
 
-def write_run_record(dataset: str, run_date: str) -> dict:
-    """Write run.json; raise RunFailed / StepSkipped so the scheduler shows the outcome."""
+def write_run_record(
+    dataset: str, run_date: str, put_metric_data: Callable[..., object] | None = None
+) -> dict:
+    """Write run.json (with its metrics); raise RunFailed / StepSkipped so the scheduler
+    shows the outcome. ``put_metric_data`` (aws target): publish the metrics too."""
     _, lake = _lake()
     spec = get_dataset(dataset)
     with timed_step(lake, dataset, run_date, "run_record") as step:
         record = run_record.build_run_record(lake, dataset, spec.tables, run_date)
     record["steps"]["run_record"] = step
     record["timings"]["run_record"] = step["seconds"]
+    record = metrics.with_metrics(record)
     run_record.write_run_record(lake, record)
+    if put_metric_data is not None:  # failed runs publish too: that is what alarms watch
+        metrics.publish(record, put_metric_data)
     if record["status"] == run_record.FAILED:
         raise RunFailed(f"{dataset} run {run_date} failed: {record.get('error')}")
     if record["status"] == run_record.SKIPPED:

@@ -91,7 +91,7 @@ def trigger_lambda(dataset: str, settings: Settings):
 ONE_RUN_AT_A_TIME = {"max_active_tis_per_dag": 1}
 
 
-def _simple(
+def simple_task(
     step_id: str,
     step,
     timeout: timedelta,
@@ -114,16 +114,16 @@ def _simple(
     return build
 
 
-glue_job = _simple("glue_job", local_steps.glue_job, timedelta(hours=2), **ONE_RUN_AT_A_TIME)
-validate = _simple("validate", local_steps.validate, timedelta(minutes=30))
-load_postgres = _simple("load_postgres", local_steps.load_postgres, timedelta(minutes=30))
-crawl = _simple("crawl", local_steps.crawl, timedelta(minutes=15))
-athena_summaries = _simple(
+glue_job = simple_task("glue_job", local_steps.glue_job, timedelta(hours=2), **ONE_RUN_AT_A_TIME)
+validate = simple_task("validate", local_steps.validate, timedelta(minutes=30))
+load_postgres = simple_task("load_postgres", local_steps.load_postgres, timedelta(minutes=30))
+crawl = simple_task("crawl", local_steps.crawl, timedelta(minutes=15))
+athena_summaries = simple_task(
     "athena_summaries",
     local_steps.athena_summaries,
     timedelta(minutes=30),
     **ONE_RUN_AT_A_TIME,
 )
-run_record = _simple(
+run_record = simple_task(
     "run_record", local_steps.write_run_record, timedelta(minutes=5), TriggerRule.ALL_DONE
 )

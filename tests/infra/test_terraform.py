@@ -354,7 +354,33 @@ def test_airflow_env_output_names():
         "PIPELINE_ATHENA_WORKGROUP",
         "PIPELINE_GLUE_DATABASE",
         "PIPELINE_GLUE_SCRIPTS_URI",
+        "PIPELINE_METRICS_NAMESPACE",
     }
     outputs = (TF_DIR / "outputs.tf").read_text()
     for output in ("airflow_env", "events_queue_url", "events_queue_arn"):
         assert re.search(rf'^output\s+"{output}"', outputs, re.MULTILINE)
+
+
+def test_dashboard_and_alarms_use_only_the_metrics_the_code_publishes():
+    """Every metric the CloudWatch dashboard and alarms name is one that
+    pipeline/steps/metrics.py publishes, with its dimensions; none is left out."""
+    from pipeline.steps import metrics
+
+    text = (TF_DIR / "modules/monitoring/pipeline_metrics.tf").read_text()
+    named = set(re.findall(r'metric_name\s*=\s*"(\w+)"', text))
+    named |= set(re.findall(r'MetricName=\\"(\w+)\\"', text))
+    named |= set(re.findall(r'\[var\.metrics_namespace,\s*"(\w+)"', text))
+    for listed in re.findall(r"for name in \[([^\]]*)\]", text):
+        named |= set(re.findall(r'"(\w+)"', listed))
+    assert named, "no metric found in the dashboard or alarms"
+    assert named <= set(metrics.METRIC_NAMES), named - set(metrics.METRIC_NAMES)
+    assert named == set(metrics.METRIC_NAMES)  # and every published one is charted
+    record = {
+        "dataset": "orders",
+        "status": "success",
+        "totals": {"rows_read": 4},
+        "timings": {"glue_job": 1.0},
+    }
+    dimensions = {d["Name"] for m in metrics.metric_data(record) for d in m["Dimensions"]}
+    assert dimensions == {"Dataset", "Step"}
+    assert set(re.findall(r'"Dataset"|Dataset\s*=|Dataset=|,Dataset,Step', text))

@@ -108,6 +108,21 @@ data "aws_iam_policy_document" "this" {
   }
 
   statement {
+    # The run record step publishes the run's figures (pipeline/steps/metrics.py).
+    # PutMetricData has no resource-level permissions: the namespace condition scopes it.
+    sid       = "PublishPipelineMetrics"
+    effect    = "Allow"
+    actions   = ["cloudwatch:PutMetricData"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "cloudwatch:namespace"
+      values   = [var.metrics_namespace]
+    }
+  }
+
+  statement {
     sid    = "RunAthenaQueries"
     effect = "Allow"
     actions = [

@@ -82,3 +82,8 @@ variable "events_queue_arn" {
   description = "raw/ events queue Airflow's SQS sensor reads."
   type        = string
 }
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace the run record step publishes pipeline metrics to."
+  type        = string
+}

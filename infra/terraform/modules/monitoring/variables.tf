@@ -47,3 +47,23 @@ variable "events_queue_max_age_seconds" {
   description = "Alarm when the oldest raw/ event has waited longer than this (Airflow not consuming)."
   type        = number
 }
+
+variable "datasets" {
+  description = "Datasets whose pipeline metrics the dashboard and alarms cover."
+  type        = list(string)
+}
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the pipeline metrics (pipeline/steps/metrics.py)."
+  type        = string
+}
+
+variable "rejected_share_threshold_percent" {
+  description = "Alarm when a run rejects more than this percent of the rows it read."
+  type        = number
+}
+
+variable "aws_region" {
+  description = "Region of the pipeline metrics the dashboard shows."
+  type        = string
+}
